@@ -1,0 +1,108 @@
+import { Option, type Command } from 'commander';
+import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
+import { resolveSources } from '../../replayer/dbSource.js';
+import { timeline } from '../../replayer/timeline.js';
+import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
+import { Output, row, table } from '../output.js';
+
+interface ReplayOptions extends CommonOptions {
+  policy: string;
+  grant?: string;
+  assumeApproval: 'grant' | 'deny';
+  quiet?: boolean;
+}
+
+export function registerReplay(program: Command): void {
+  withCommon(
+    program
+      .command('replay')
+      .description('dry-run: decide every recorded tools/call under a policy')
+      .argument(
+        '[session...]',
+        'session ids (or unique prefixes) in the db, or .jsonl files; none = every session in the db',
+      )
+      .requiredOption('--policy <file>', 'policy JSON file')
+      .option('--grant <id>', 'run every call under this grant instead of the recorded client name')
+      .addOption(
+        new Option('--assume-approval <answer>', 'how a require_approval call is answered in dry-run')
+          .choices(['grant', 'deny'])
+          .default('grant'),
+      )
+      .option('-q, --quiet', 'print only the summary'),
+  ).action((sessions: string[], opts: ReplayOptions) => {
+    const policy = loadPolicy(opts.policy);
+    const db = lazyStore(opts);
+    try {
+      const sources = resolveSources(sessions, db.get);
+      const out = new Output();
+      const summary = new ReplaySummary(policy);
+      const widths = [10, 9, 24, 9];
+      let first: number | undefined;
+      if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
+      for (const d of dryRun(policy, timeline(sources, { grant: opts.grant }), {
+        assumeApproval: opts.assumeApproval,
+      })) {
+        summary.add(d);
+        const { call, verdict } = d;
+        if (opts.json) {
+          const line: Record<string, unknown> = {
+            type: 'decision',
+            session: call.session,
+            seq: call.seq,
+            t: call.t,
+            tool: call.tool,
+            args: call.args,
+            decision: verdict.decision,
+            reason: verdict.reason,
+            rule: verdict.rule,
+          };
+          if (verdict.retryAfterMs !== undefined) line.retryAfterMs = verdict.retryAfterMs;
+          out.json(line);
+        } else if (!opts.quiet) {
+          first ??= call.at;
+          const reason =
+            verdict.retryAfterMs !== undefined
+              ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
+              : verdict.reason;
+          out.line(
+            row(
+              [
+                `+${((call.at - first) / 1000).toFixed(3)}s`,
+                call.session.slice(0, 9),
+                call.tool,
+                verdict.decision,
+                reason,
+              ],
+              widths,
+            ),
+          );
+        }
+      }
+      if (opts.json) out.json(summary.toJSON());
+      else {
+        const s = summary.toJSON();
+        out.line('');
+        out.line(
+          `${s.calls} call${s.calls === 1 ? '' : 's'} in ${sources.length} session${sources.length === 1 ? '' : 's'}: ` +
+            `${s.allow} allow, ${s.deny} deny, ${s.throttle} throttle, ${s.approval} approval`,
+        );
+        if (summary.byTool.size > 0) {
+          out.line('');
+          for (const l of table(
+            ['TOOL', 'CALLS', 'ALLOW', 'DENY', 'THROTTLE', 'APPROVAL'],
+            [...summary.byTool].map(([tool, c]) => [
+              tool,
+              ...[c.calls, c.allow, c.deny, c.throttle, c.approval].map(String),
+            ]),
+          ))
+            out.line(l);
+        }
+        if (s.unusedRules.length > 0) out.line(`\nrules that decided no call: ${s.unusedRules.join(', ')}`);
+        out.line(`policy ${opts.policy} sha256 ${s.policy}`);
+      }
+      out.flush();
+    } finally {
+      db.close();
+    }
+  });
+}

@@ -1,0 +1,130 @@
+import { createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError } from '../../engine/errors.js';
+import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
+import { lazyStore, withCommon, type CommonOptions } from '../common.js';
+import { Output, table } from '../output.js';
+
+export function registerSessions(program: Command): void {
+  const sessions = program.command('sessions').description('manage recorded sessions');
+
+  withCommon(sessions.command('list').description('list recorded sessions')).action((opts: CommonOptions) => {
+    const db = lazyStore(opts);
+    try {
+      const out = new Output();
+      const list = db.get().listSessions();
+      if (opts.json) for (const s of list) out.json({ type: 'session', ...s });
+      else if (list.length === 0) process.stderr.write(`no sessions in ${db.get().file}\n`);
+      else {
+        const rows = list.map((s) => [
+          s.id,
+          s.name ?? '',
+          s.startedAt,
+          String(s.messages),
+          String(s.calls),
+          s.endedAt ? (s.exitCode === undefined || s.exitCode === null ? 'ended' : `exit ${s.exitCode}`) : 'open',
+        ]);
+        for (const l of table(['ID', 'NAME', 'STARTED', 'MESSAGES', 'CALLS', 'STATUS'], rows)) out.line(l);
+      }
+      out.flush();
+    } finally {
+      db.close();
+    }
+  });
+
+  withCommon(
+    sessions
+      .command('import')
+      .description('store a JSONL recording (SPEC §4) in the db; all or nothing')
+      .argument('<file>', 'JSONL file'),
+  ).action((file: string, opts: CommonOptions) => {
+    const db = lazyStore(opts);
+    try {
+      const source = jsonlSource(file);
+      const store = db.get();
+      let messages = 0;
+      let events = 0;
+      store.transaction(() => {
+        store.insertSession(source.info);
+        let lastSeq = -1;
+        for (const r of source.records()) {
+          if (r.seq <= lastSeq)
+            throw new InputError(`${file}: seq ${r.seq} is not greater than the previous seq ${lastSeq}`);
+          lastSeq = r.seq;
+          if (r.type === 'message') {
+            const m = parseMeta(r.raw);
+            store.appendMessage(source.info.id, r.seq, r.t, r.dir, r.raw, m.method, m.id);
+            messages++;
+          } else {
+            store.appendEvent(source.info.id, r.seq, r.t, r.event, r.data);
+            events++;
+          }
+        }
+      });
+      if (opts.json) new Output().json({ type: 'imported', id: source.info.id, messages, events });
+      else
+        process.stdout.write(
+          `imported session ${source.info.id} (${messages} messages, ${events} events) into ${store.file}\n`,
+        );
+    } finally {
+      db.close();
+    }
+  });
+
+  withCommon(
+    sessions
+      .command('export')
+      .description('write a session as JSONL (SPEC §4)')
+      .argument('<id>', 'session id or unique prefix')
+      .option('-o, --output <file>', 'write to FILE instead of stdout'),
+    { json: false },
+  ).action(async (id: string, opts: CommonOptions & { output?: string }) => {
+    const db = lazyStore(opts);
+    try {
+      const store = db.get();
+      const info = store.resolveSession(id);
+      const stream = opts.output ? createWriteStream(opts.output) : undefined;
+      const out = new Output(stream as unknown as NodeJS.WriteStream | undefined);
+      out.line(sessionToJsonl(info));
+      for (const r of store.records(info.id)) out.line(recordToJsonl(r));
+      out.flush();
+      if (stream)
+        await new Promise<void>((resolve, reject) =>
+          stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+        );
+    } finally {
+      db.close();
+    }
+  });
+
+  withCommon(
+    sessions
+      .command('rm')
+      .description('delete a session and its messages')
+      .argument('<id>', 'session id or unique prefix'),
+    { json: false },
+  ).action((id: string, opts: CommonOptions) => {
+    const db = lazyStore(opts);
+    try {
+      const info = db.get().resolveSession(id);
+      db.get().deleteSession(info.id);
+      process.stderr.write(`removed session ${info.id}\n`);
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** Method and id of a JSON-RPC message (or of the first of a batch), for the db's indexes. */
+export function parseMeta(raw: string): { method: string | null; id: string | null } {
+  try {
+    const msg = JSON.parse(raw) as unknown;
+    const m = (Array.isArray(msg) ? msg[0] : msg) as { method?: unknown; id?: unknown } | undefined;
+    return {
+      method: typeof m?.method === 'string' ? m.method : null,
+      id: m?.id === undefined || m.id === null ? null : JSON.stringify(m.id),
+    };
+  } catch {
+    return { method: null, id: null };
+  }
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
+import { InputError } from '../engine/errors.js';
+import { defaultDbPath } from '../store/dbPath.js';
+import { openStore, type Store } from '../store/store.js';
+
+export interface CommonOptions {
+  db?: string;
+  json?: boolean;
+}
+
+/** Adds the options every command takes (SPEC §1): `--db FILE` and `--json`. */
+export function withCommon(cmd: Command, { json = true } = {}): Command {
+  cmd.option(
+    '--db <file>',
+    'recordings database (default: $MCP_REPLAY_DB, else $XDG_DATA_HOME/mcp-replay/recordings.db)',
+  );
+  if (json) cmd.option('--json', 'JSON Lines on stdout instead of human output');
+  return cmd;
+}
+
+/** A lazily opened store, closed at exit. */
+export function lazyStore(options: CommonOptions): { get: () => Store; close: () => void } {
+  let store: Store | undefined;
+  return {
+    get: () => (store ??= openStore(options.db ?? defaultDbPath())),
+    close: () => store?.close(),
+  };
+}
+
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `${file}: cannot read${code === 'ENOENT' ? ': no such file' : `: ${code ?? (err as Error).message}`}`,
+    );
+  }
+}
+
+/** Reads and compiles a policy file; the first error becomes a one-line InputError. */
+export function loadPolicy(file: string): Policy {
+  const result = compilePolicy(readText(file));
+  if (!result.ok) {
+    const more =
+      result.errors.length > 1 ? ` (+${result.errors.length - 1} more: mcp-replay policy check ${file})` : '';
+    throw new InputError(formatProblem(file, result.errors[0]!) + more);
+  }
+  for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(file, w)}\n`);
+  return result.policy;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { CommanderError, type Command } from 'commander';
+import { InputError } from '../engine/errors.js';
+import { buildProgram } from './program.js';
+
+/**
+ * Entry point: bad usage and bad input exit 2 with one line (SPEC §1), runtime failures exit 1
+ * with one line; a stack trace only with MCP_REPLAY_DEBUG=1.
+ */
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const cmd of allCommands(program)) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message (or the help).
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof InputError) {
+    process.stderr.write(`mcp-replay: ${err.message}\n`);
+    return 2;
+  }
+  const e = err as Error;
+  process.stderr.write(`mcp-replay: ${e?.message ?? String(err)}\n`);
+  if (process.env.MCP_REPLAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  return 1;
+}
+
+await main(process.argv);

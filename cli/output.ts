@@ -1,0 +1,50 @@
+/**
+ * Buffered stdout for large outputs (a line per call): writes in 64 KiB chunks, and a closed
+ * pipe (`| head`) ends the output quietly instead of failing.
+ */
+export class Output {
+  private buf = '';
+  private closed = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+      else throw err;
+    });
+  }
+
+  line(text: string): void {
+    if (this.closed) return;
+    this.buf += text + '\n';
+    if (this.buf.length >= 65536) this.flush();
+  }
+
+  json(value: unknown): void {
+    this.line(JSON.stringify(value));
+  }
+
+  flush(): void {
+    if (this.buf.length === 0 || this.closed) return;
+    this.stream.write(this.buf);
+    this.buf = '';
+  }
+}
+
+/** Formats rows as aligned columns; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), ...rows.map(fmt)];
+}
+
+/** Pads a row to fixed widths (streaming tables, where rows are not known in advance). */
+export function row(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerPolicy } from './commands/policy.js';
+import { registerReplay } from './commands/replay.js';
+import { registerSessions } from './commands/sessions.js';
+
+export const VERSION = '0.1.0';
+
+/** The whole command tree; every command gets `--help`. */
+export function buildProgram(): Command {
+  const program = new Command('mcp-replay')
+    .description("Record, replay, diff, simulate and enforce policies over AI agents' MCP traffic")
+    .version(VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  registerSessions(program);
+  registerPolicy(program);
+  registerReplay(program);
+  return program;
+}

@@ -1,0 +1,43 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats. */
+const ajv = addFormats(new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true }));
+
+export type ArgsValidator = (args: unknown) => string | undefined;
+
+/** Compiles an `args` JSON Schema once; the validator returns why arguments fail, or undefined. */
+export function compileArgsSchema(schema: unknown): ArgsValidator {
+  const validate: ValidateFunction = ajv.compile(schema as object);
+  return (args) => {
+    if (validate(args ?? {})) return undefined;
+    return describe(validate.errors?.[0]);
+  };
+}
+
+function describe(e: ErrorObject | undefined): string {
+  if (!e) return 'arguments do not match the args schema';
+  const path = pointerToPath(e.instancePath);
+  if (e.keyword === 'required') {
+    const missing = String((e.params as { missingProperty: string }).missingProperty);
+    return `argument ${path === '' ? missing : `${path}.${missing}`} is required`;
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+    return `argument ${path === '' ? extra : `${path}.${extra}`} is not allowed`;
+  }
+  if (e.keyword === 'not') return `argument ${path || '(arguments)'} matches a forbidden schema`;
+  return `argument ${path || '(arguments)'} ${e.message ?? 'is invalid'}`;
+}
+
+function pointerToPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
+}

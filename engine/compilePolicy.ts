@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import type { ArgsValidator } from './argsValidator.js';
+import { compileArgsSchema } from './argsValidator.js';
+import { globToRegExp, globsOverlap, isGlob, literalLength } from './glob.js';
+import { jsonPath } from './jsonPath.js';
+import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
+import { SourceMap, parseJson } from './sourceLocation.js';
+import { describeWindow, parseWindow } from './window.js';
+
+export type Scope = 'global' | 'grant' | 'session';
+
+export interface CompiledLimit {
+  /** JSON path of the limit, e.g. `tools.get_sum.limits[0]`. */
+  path: string;
+  counter: string;
+  scope: Scope;
+  windowMs: number;
+  max: number;
+  /** Counter-key prefix; the scope key is appended per call. */
+  keyPrefix: string;
+  /** "10 calls per minute per grant (counter x)" */
+  text: string;
+}
+
+export interface CompiledRule {
+  key: string;
+  /** JSON path of the entry, e.g. `tools.read_file`. */
+  path: string;
+  action: 'allow' | 'deny' | 'require_approval';
+  reason: string | undefined;
+  args: ArgsValidator | undefined;
+  limits: readonly CompiledLimit[];
+}
+
+export interface HideEntry {
+  pattern: string;
+  path: string;
+  matches: (tool: string) => boolean;
+}
+
+export interface Policy {
+  readonly default: 'allow' | 'deny';
+  readonly rules: readonly CompiledRule[];
+  readonly allToolsLimits: readonly CompiledLimit[];
+  readonly hide: readonly HideEntry[];
+  /** sha256 of the policy file's bytes. */
+  readonly sha256: string;
+  /** JSON paths of the rules that can decide a call: `hide[i]` and `tools.K` entries. */
+  readonly rulePaths: readonly string[];
+  /** The entry deciding `tool`: an exact key, else the most specific glob. */
+  ruleFor(tool: string): CompiledRule | undefined;
+  /** The `hide` entry covering `tool`, if any. */
+  hiddenBy(tool: string): HideEntry | undefined;
+}
+
+export interface PolicyProblem {
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export type CompileResult =
+  | { ok: true; policy: Policy; warnings: PolicyProblem[] }
+  | { ok: false; errors: PolicyProblem[] };
+
+/** Formats a problem as `file:line:col: path: message` (one line). */
+export function formatProblem(file: string, p: PolicyProblem): string {
+  const where = p.line === undefined ? file : `${file}:${p.line}:${p.column ?? 1}`;
+  return p.path === '' ? `${where}: ${p.message}` : `${where}: ${p.path}: ${p.message}`;
+}
+
+/** Compiles a policy given as a JS value (tests, simulator); its text is its 2-space JSON. */
+export function compilePolicyValue(value: unknown): CompileResult {
+  return compilePolicy(JSON.stringify(value, null, 2));
+}
+
+/** Parses, validates (every error with its JSON path and line) and compiles a policy file's text. */
+export function compilePolicy(text: string): CompileResult {
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, errors: [{ path: '', message: parsed.message, ...parsed.location }] };
+  const sourceMap = new SourceMap(text);
+  const at = (parts: readonly PropertyKey[], message: string): PolicyProblem => ({
+    path: jsonPath(parts),
+    message,
+    ...sourceMap.at(parts),
+  });
+
+  const checked = policySchema.safeParse(parsed.value);
+  if (!checked.success) {
+    const errors: PolicyProblem[] = [];
+    for (const issue of checked.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) errors.push(at([...issue.path, key], 'unknown field'));
+      } else errors.push(at(issue.path, issue.message));
+    }
+    return { ok: false, errors };
+  }
+  const file: PolicyFile = checked.data;
+  const errors: PolicyProblem[] = [];
+  const warnings: PolicyProblem[] = [];
+
+  const compileLimits = (specs: readonly LimitSpec[], owner: readonly PropertyKey[], ownerKey: string) =>
+    specs.map((spec, i): CompiledLimit => {
+      const parts = [...owner, 'limits', i];
+      const windowMs = parseWindow(spec.window)!;
+      const scope = spec.scope ?? 'grant';
+      const counter = spec.counter ?? `${ownerKey}#${i}`;
+      const per = scope === 'global' ? '' : ` per ${scope}`;
+      return {
+        path: jsonPath(parts),
+        counter,
+        scope,
+        windowMs,
+        max: spec.max,
+        keyPrefix: `${counter}\u0000${scope}\u0000`,
+        text: `at most ${spec.max} call${spec.max === 1 ? '' : 's'} per ${describeWindow(windowMs)}${per} (counter ${counter})`,
+      };
+    });
+
+  const rules: CompiledRule[] = [];
+  for (const [key, spec] of Object.entries(file.tools ?? {})) {
+    const parts = ['tools', key];
+    let args: ArgsValidator | undefined;
+    if (spec.args !== undefined) {
+      try {
+        args = compileArgsSchema(spec.args);
+      } catch (err) {
+        errors.push(at([...parts, 'args'], `invalid JSON Schema: ${(err as Error).message}`));
+      }
+    }
+    rules.push({
+      key,
+      path: jsonPath(parts),
+      action: spec.action ?? 'allow',
+      reason: spec.reason,
+      args,
+      limits: compileLimits(spec.limits ?? [], parts, key),
+    });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  const exact = new Map<string, CompiledRule>();
+  const globs: { rule: CompiledRule; re: RegExp; lit: number }[] = [];
+  for (const rule of rules) {
+    if (isGlob(rule.key)) globs.push({ rule, re: globToRegExp(rule.key), lit: literalLength(rule.key) });
+    else exact.set(rule.key, rule);
+  }
+  // Longest literal text first; Array.prototype.sort is stable, so ties keep the written order.
+  globs.sort((a, b) => b.lit - a.lit);
+  for (let i = 0; i < globs.length; i++) {
+    for (let j = i + 1; j < globs.length && globs[j]!.lit === globs[i]!.lit; j++) {
+      const [a, b] = [globs[i]!.rule, globs[j]!.rule];
+      if (globsOverlap(a.key, b.key)) {
+        warnings.push(at(['tools', b.key], `overlaps ${a.path} with equal precedence; ${a.path} wins (written first)`));
+      }
+    }
+  }
+
+  const hide: HideEntry[] = (file.hide ?? []).map((pattern, i) => {
+    const re = isGlob(pattern) ? globToRegExp(pattern) : undefined;
+    return { pattern, path: `hide[${i}]`, matches: re ? (t) => re.test(t) : (t) => t === pattern };
+  });
+
+  const ruleCache = new Map<string, CompiledRule | null>();
+  const hideCache = new Map<string, HideEntry | null>();
+  const CACHE_MAX = 10_000;
+  const ruleFor = (tool: string): CompiledRule | undefined => {
+    const hit = ruleCache.get(tool);
+    if (hit !== undefined) return hit ?? undefined;
+    let found: CompiledRule | null = exact.get(tool) ?? null;
+    if (!found)
+      for (const g of globs)
+        if (g.re.test(tool)) {
+          found = g.rule;
+          break;
+        }
+    if (ruleCache.size >= CACHE_MAX) ruleCache.clear();
+    ruleCache.set(tool, found);
+    return found ?? undefined;
+  };
+  const hiddenBy = (tool: string): HideEntry | undefined => {
+    if (hide.length === 0) return undefined;
+    const hit = hideCache.get(tool);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = hide.find((h) => h.matches(tool)) ?? null;
+    if (hideCache.size >= CACHE_MAX) hideCache.clear();
+    hideCache.set(tool, found);
+    return found ?? undefined;
+  };
+
+  const policy: Policy = {
+    default: file.default,
+    rules,
+    allToolsLimits: compileLimits(file.all_tools?.limits ?? [], ['all_tools'], 'all_tools'),
+    hide,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    rulePaths: [...hide.map((h) => h.path), ...rules.map((r) => r.path)],
+    ruleFor,
+    hiddenBy,
+  };
+  return { ok: true, policy, warnings };
+}

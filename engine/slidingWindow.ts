@@ -1,0 +1,71 @@
+import type { Limiter } from './types.js';
+
+interface Timeline {
+  /** Times of allowed calls, ascending; entries before `head` are expired. */
+  times: number[];
+  head: number;
+  /** Longest window any limit asked of this key: how long times must be kept. */
+  keepMs: number;
+}
+
+/**
+ * In-memory exact sliding-window limiter: a call at `now` fits when fewer than `max` allowed
+ * calls lie in (now - window, now]. Then no half-open interval of length `window` ever holds
+ * more than `max` allowed calls. Calls are expected in non-decreasing time per key (a merged
+ * timeline); an earlier time is still answered exactly from what is kept.
+ */
+export class MemoryLimiter implements Limiter {
+  private readonly keys = new Map<string, Timeline>();
+
+  wait(key: string, windowMs: number, max: number, now: number): number {
+    const tl = this.keys.get(key);
+    if (max <= 0) return Infinity;
+    if (!tl) return 0;
+    if (windowMs > tl.keepMs) tl.keepMs = windowMs;
+    const { times } = tl;
+    // Index one past the last time ≤ now (usually the end).
+    let end = times.length;
+    if (end > tl.head && times[end - 1]! > now) end = upperBound(times, tl.head, end, now);
+    const inWindowFrom = end - max; // the max-th most recent call at or before now
+    if (inWindowFrom < tl.head) return 0;
+    const oldest = times[inWindowFrom]!;
+    return oldest > now - windowMs ? oldest + windowMs - now : 0;
+  }
+
+  record(key: string, now: number, windowMs: number): void {
+    let tl = this.keys.get(key);
+    if (!tl) {
+      tl = { times: [], head: 0, keepMs: windowMs };
+      this.keys.set(key, tl);
+    }
+    if (windowMs > tl.keepMs) tl.keepMs = windowMs;
+    const { times } = tl;
+    if (times.length === tl.head || times[times.length - 1]! <= now) times.push(now);
+    else times.splice(upperBound(times, tl.head, times.length, now), 0, now);
+    // Forget what no window can reach any more (only safe relative to the newest time).
+    const horizon = times[times.length - 1]! - tl.keepMs;
+    while (tl.head < times.length && times[tl.head]! <= horizon) tl.head++;
+    if (tl.head > 1024 && tl.head * 2 > times.length) {
+      tl.times = times.slice(tl.head);
+      tl.head = 0;
+    }
+  }
+
+  atomically<T>(fn: () => T): T {
+    return fn();
+  }
+
+  /** Number of keys tracked (for tests and memory checks). */
+  get size(): number {
+    return this.keys.size;
+  }
+}
+
+function upperBound(a: readonly number[], lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,63 @@
+import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+
+export interface Location {
+  line: number;
+  column: number;
+}
+
+/** Line and column (1-based) of a character offset in `text`. */
+export function locate(text: string, offset: number): Location {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Finds where a JSON path points in the source text: the deepest existing node on the path. */
+export class SourceMap {
+  private readonly root: Node | undefined;
+  constructor(private readonly text: string) {
+    this.root = parseTree(text);
+  }
+
+  at(path: readonly PropertyKey[]): Location | undefined {
+    if (!this.root) return undefined;
+    for (let n = path.length; n >= 0; n--) {
+      const segs = path.slice(0, n).map((p) => (typeof p === 'number' ? p : String(p)));
+      const node = findNodeAtLocation(this.root, segs);
+      if (node) {
+        // For a property value, point at its key: that is where a reader looks.
+        const target = node.parent?.type === 'property' ? node.parent : node;
+        return locate(this.text, target.offset);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Parses strict JSON; on a syntax error returns its message and position. */
+export function parseJson(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; message: string; location: Location } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    const message = (err as Error).message;
+    const pos = /at position (\d+)/.exec(message);
+    const lc = /line (\d+) column (\d+)/.exec(message);
+    let location: Location;
+    if (lc) location = { line: Number(lc[1]), column: Number(lc[2]) };
+    else if (pos) location = locate(text, Number(pos[1]));
+    else location = locate(text, text.length);
+    const clean = message
+      .replace(/\s*\(line \d+ column \d+\)/, '')
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/^JSON\.parse: /, '');
+    return { ok: false, message: `invalid JSON: ${clean}`, location };
+  }
+}

@@ -1,0 +1,68 @@
+import type { ToolCall } from '../engine/types.js';
+import type { SessionSource } from './source.js';
+
+/** A recorded `tools/call` with where and when it happened. */
+export interface RecordedCall extends ToolCall {
+  /** Session id (also the `session` scope key). */
+  session: string;
+  seq: number;
+  /** µs since the session started. */
+  t: number;
+  /** Absolute time in ms since the epoch: `startedAt` + `t`. */
+  at: number;
+  /** The JSON-RPC id of the request. */
+  id: unknown;
+}
+
+export interface CallOptions {
+  /** Overrides every session's grant (`--grant`). */
+  grant?: string | undefined;
+}
+
+/** Absolute time (ms) of a message `t` µs after `startedAt` — the one formula live and replay share. */
+export function absoluteTime(startedAtMs: number, t: number): number {
+  return startedAtMs + t / 1000;
+}
+
+/**
+ * The `tools/call` requests a client sent in a session, in order. The grant is `--grant`, else
+ * the session's recorded grant, else the `clientInfo.name` of its `initialize`.
+ */
+export function* callsOf(source: SessionSource, options: CallOptions = {}): Generator<RecordedCall> {
+  const { info } = source;
+  const started = Date.parse(info.startedAt);
+  let grant = options.grant ?? info.grant ?? 'unknown';
+  const grantFixed = options.grant !== undefined || info.grant !== undefined;
+  for (const r of source.records()) {
+    if (r.type !== 'message' || r.dir !== 'c2s') continue;
+    // Cheap pre-filter: only parse what can be a call or an initialize ("tools\/call" is legal JSON too).
+    if (!r.raw.includes('call') && (grantFixed || !r.raw.includes('initialize'))) continue;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(r.raw);
+    } catch {
+      continue;
+    }
+    for (const m of Array.isArray(msg) ? msg : [msg]) {
+      const req = m as {
+        method?: unknown;
+        id?: unknown;
+        params?: { name?: unknown; arguments?: unknown; clientInfo?: { name?: unknown } };
+      };
+      if (req?.method === 'initialize' && !grantFixed && typeof req.params?.clientInfo?.name === 'string') {
+        grant = req.params.clientInfo.name;
+      } else if (req?.method === 'tools/call' && typeof req.params?.name === 'string') {
+        yield {
+          tool: req.params.name,
+          args: req.params.arguments ?? {},
+          session: info.id,
+          grant,
+          seq: r.seq,
+          t: r.t,
+          at: absoluteTime(started, r.t),
+          id: req.id,
+        };
+      }
+    }
+  }
+}

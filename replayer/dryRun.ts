@@ -1,0 +1,68 @@
+import { decide } from '../engine/decide.js';
+import type { Policy } from '../engine/compilePolicy.js';
+import { MemoryLimiter } from '../engine/slidingWindow.js';
+import type { Decision, Limiter, Verdict } from '../engine/types.js';
+import type { RecordedCall } from './calls.js';
+
+export interface DecidedCall {
+  call: RecordedCall;
+  verdict: Verdict;
+}
+
+export interface DryRunOptions {
+  /** `--assume-approval`: does an approval count as granted (consuming counters)? Default grant. */
+  assumeApproval?: 'grant' | 'deny';
+  limiter?: Limiter;
+}
+
+/** Decides every call of a timeline under `policy`, in order, with a fresh in-memory limiter. */
+export function* dryRun(
+  policy: Policy,
+  calls: Iterable<RecordedCall>,
+  options: DryRunOptions = {},
+): Generator<DecidedCall> {
+  const limiter = options.limiter ?? new MemoryLimiter();
+  const consumeOnApproval = (options.assumeApproval ?? 'grant') === 'grant';
+  for (const call of calls) {
+    yield { call, verdict: decide(policy, limiter, call, call.at, { consumeOnApproval }) };
+  }
+}
+
+export type Counts = Record<Decision, number> & { calls: number };
+
+const zero = (): Counts => ({ calls: 0, allow: 0, deny: 0, throttle: 0, approval: 0 });
+
+/** Accumulates the `summary` line of SPEC §5 for `replay`. */
+export class ReplaySummary {
+  readonly total = zero();
+  readonly byTool = new Map<string, Counts>();
+  private readonly used = new Set<string>();
+
+  constructor(private readonly policy: Policy) {}
+
+  add({ call, verdict }: DecidedCall): void {
+    this.total.calls++;
+    this.total[verdict.decision]++;
+    let t = this.byTool.get(call.tool);
+    if (!t) this.byTool.set(call.tool, (t = zero()));
+    t.calls++;
+    t[verdict.decision]++;
+    this.used.add(verdict.rule);
+    if (verdict.entry) this.used.add(verdict.entry);
+  }
+
+  /** Rules (hide entries, tool entries) that decided no call: dead or shadowed. */
+  unusedRules(): string[] {
+    return this.policy.rulePaths.filter((p) => !this.used.has(p));
+  }
+
+  toJSON() {
+    return {
+      type: 'summary' as const,
+      ...this.total,
+      byTool: Object.fromEntries([...this.byTool].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      policy: this.policy.sha256,
+      unusedRules: this.unusedRules(),
+    };
+  }
+}

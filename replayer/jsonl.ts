@@ -1,0 +1,179 @@
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../engine/errors.js';
+import { jsonPath } from '../engine/jsonPath.js';
+import type { SessionInfo, SessionRecord } from '../store/types.js';
+import { readLines } from './lines.js';
+import type { SessionSource } from './source.js';
+
+const nonNegInt = z.int({ error: 'expected an integer ≥ 0' }).min(0, 'expected an integer ≥ 0');
+
+const sessionLine = z.looseObject({
+  type: z.literal('session'),
+  id: z.string({ error: 'expected a string' }).min(1, 'must not be empty'),
+  name: z.string({ error: 'expected a string' }).optional(),
+  startedAt: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time like "2026-11-24T10:00:00.000Z"' }),
+  transport: z.string({ error: 'expected a string' }).optional(),
+  server: z.unknown().optional(),
+  grant: z.string({ error: 'expected a string' }).optional(),
+  endedAt: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time' }).optional(),
+  exitCode: z.int({ error: 'expected an integer or null' }).nullable().optional(),
+});
+
+const messageLine = z.strictObject({
+  type: z.literal('message'),
+  seq: nonNegInt,
+  t: nonNegInt,
+  dir: z.enum(['c2s', 's2c'], { error: 'expected "c2s"|"s2c"' }),
+  msg: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())], {
+    error: 'expected a JSON-RPC message (object or batch array)',
+  }),
+});
+
+const eventLine = z.strictObject({
+  type: z.literal('event'),
+  seq: nonNegInt,
+  t: nonNegInt,
+  event: z.string({ error: 'expected a string' }),
+  data: z.unknown().optional(),
+});
+
+const KNOWN_SESSION_FIELDS = new Set([
+  'type',
+  'id',
+  'name',
+  'startedAt',
+  'transport',
+  'server',
+  'grant',
+  'endedAt',
+  'exitCode',
+]);
+
+type Parsed = { kind: 'session'; info: SessionInfo } | { kind: 'record'; record: SessionRecord } | { kind: 'blank' };
+
+/** Parses one JSONL line (SPEC §4); errors name the file, the line and the JSON path. */
+export function parseJsonlLine(file: string, line: number, text: string): Parsed {
+  if (text.trim() === '') return { kind: 'blank' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const why = (err as Error).message.replace(/ in JSON at position \d+.*$/, '');
+    throw new InputError(`${file}:${line}: not valid JSON: ${why}`);
+  }
+  const type = (value as { type?: unknown } | null)?.type;
+  const schema =
+    type === 'session' ? sessionLine : type === 'message' ? messageLine : type === 'event' ? eventLine : undefined;
+  if (!schema) {
+    throw new InputError(`${file}:${line}: type: expected "session"|"message"|"event"`);
+  }
+  const checked = schema.safeParse(value);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? jsonPath([...issue.path, issue.keys[0]!]) : jsonPath(issue.path);
+    const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+    throw new InputError(`${file}:${line}: ${path}: ${message}`);
+  }
+  const v = checked.data as Record<string, unknown>;
+  if (type === 'session') {
+    const extra: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (!KNOWN_SESSION_FIELDS.has(k)) extra[k] = x;
+    const info: SessionInfo = {
+      id: v.id as string,
+      startedAt: v.startedAt as string,
+      transport: (v.transport as string | undefined) ?? 'stdio',
+    };
+    if (v.name !== undefined) info.name = v.name as string;
+    if (v.server !== undefined) info.server = v.server;
+    if (v.grant !== undefined) info.grant = v.grant as string;
+    if (v.endedAt !== undefined) info.endedAt = v.endedAt as string;
+    if (v.exitCode !== undefined) info.exitCode = v.exitCode as number | null;
+    if (Object.keys(extra).length > 0) info.extra = extra;
+    return { kind: 'session', info };
+  }
+  if (type === 'message') {
+    return {
+      kind: 'record',
+      record: {
+        type: 'message',
+        seq: v.seq as number,
+        t: v.t as number,
+        dir: v.dir as 'c2s' | 's2c',
+        raw: JSON.stringify(v.msg),
+      },
+    };
+  }
+  return {
+    kind: 'record',
+    record: { type: 'event', seq: v.seq as number, t: v.t as number, event: v.event as string, data: v.data },
+  };
+}
+
+const EPOCH = new Date(0).toISOString();
+
+/**
+ * A `.jsonl` recording as a session source. The session line is read eagerly; the records
+ * stream. A file without a session line gets an id derived from its name and starts at the epoch.
+ */
+export function jsonlSource(file: string): SessionSource {
+  let info: SessionInfo | undefined;
+  for (const { line, text } of readLines(file)) {
+    const parsed = parseJsonlLine(file, line, text);
+    if (parsed.kind === 'blank') continue;
+    if (parsed.kind === 'session') info = parsed.info;
+    break;
+  }
+  info ??= { id: basename(file).replace(/\.jsonl$/i, ''), startedAt: EPOCH, transport: 'stdio' };
+  const session = info;
+  return {
+    info: session,
+    origin: file,
+    *records() {
+      let seen = false;
+      for (const { line, text } of readLines(file)) {
+        const parsed = parseJsonlLine(file, line, text);
+        if (parsed.kind === 'blank') continue;
+        if (parsed.kind === 'session') {
+          if (seen) throw new InputError(`${file}:${line}: a session line must be the first line`);
+          seen = true;
+          continue;
+        }
+        seen = true;
+        yield parsed.record;
+      }
+    },
+  };
+}
+
+/** The session line of SPEC §4, fields in a fixed order (so export is deterministic). */
+export function sessionToJsonl(info: SessionInfo): string {
+  const line: Record<string, unknown> = { type: 'session', id: info.id };
+  if (info.name !== undefined) line.name = info.name;
+  line.startedAt = info.startedAt;
+  line.transport = info.transport;
+  if (info.server !== undefined) line.server = info.server;
+  if (info.grant !== undefined) line.grant = info.grant;
+  if (info.endedAt !== undefined) line.endedAt = info.endedAt;
+  if (info.exitCode !== undefined) line.exitCode = info.exitCode;
+  for (const [k, v] of Object.entries(info.extra ?? {})) if (!(k in line)) line[k] = v;
+  return JSON.stringify(line);
+}
+
+/** One record as a JSONL line; a message's text is re-serialized canonically. */
+export function recordToJsonl(r: SessionRecord): string {
+  if (r.type === 'message') {
+    return `{"type":"message","seq":${r.seq},"t":${r.t},"dir":"${r.dir}","msg":${canonical(r.raw)}}`;
+  }
+  const line: Record<string, unknown> = { type: 'event', seq: r.seq, t: r.t, event: r.event };
+  if (r.data !== undefined) line.data = r.data;
+  return JSON.stringify(line);
+}
+
+function canonical(raw: string): string {
+  try {
+    return JSON.stringify(JSON.parse(raw));
+  } catch {
+    return JSON.stringify(raw);
+  }
+}

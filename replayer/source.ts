@@ -1,0 +1,9 @@
+import type { SessionInfo, SessionRecord } from '../store/types.js';
+
+/** A recorded session, wherever it lives (db or JSONL file): its header and streamed records. */
+export interface SessionSource {
+  info: SessionInfo;
+  /** Where it came from, for messages: a file path or `db:<id>`. */
+  origin: string;
+  records(): Iterable<SessionRecord>;
+}

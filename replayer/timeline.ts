@@ -1,0 +1,61 @@
+import { callsOf, type CallOptions, type RecordedCall } from './calls.js';
+import type { SessionSource } from './source.js';
+
+/**
+ * Merges the calls of several sessions into one timeline by absolute time, so `global` and
+ * `grant` budgets are shared as they were live. Ties go to the session given first, then `seq`.
+ * Streams: holds one pending call per session.
+ */
+export function* timeline(sources: readonly SessionSource[], options: CallOptions = {}): Generator<RecordedCall> {
+  if (sources.length === 1) {
+    yield* callsOf(sources[0]!, options);
+    return;
+  }
+  const heap: { call: RecordedCall; src: number; it: Iterator<RecordedCall> }[] = [];
+  const less = (a: (typeof heap)[number], b: (typeof heap)[number]) =>
+    a.call.at < b.call.at ||
+    (a.call.at === b.call.at && (a.src < b.src || (a.src === b.src && a.call.seq < b.call.seq)));
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(heap[i]!, heap[p]!)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  sources.forEach((s, src) => {
+    const it = callsOf(s, options)[Symbol.iterator]();
+    const first = it.next();
+    if (!first.done) {
+      heap.push({ call: first.value, src, it });
+      up(heap.length - 1);
+    }
+  });
+  while (heap.length > 0) {
+    const top = heap[0]!;
+    yield top.call;
+    const next = top.it.next();
+    if (!next.done) {
+      top.call = next.value;
+      down(0);
+    } else {
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        down(0);
+      }
+    }
+  }
+}

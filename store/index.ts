@@ -1,0 +1,3 @@
+export { openStore, Store } from './store.js';
+export { defaultDbPath } from './dbPath.js';
+export type { SessionInfo, SessionSummary, SessionRecord, MessageRecord, EventRecord, Direction } from './types.js';

@@ -1,0 +1,212 @@
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InputError } from '../engine/errors.js';
+import { MIGRATIONS } from './migrations.js';
+import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+
+type Db = Database.Database;
+
+interface SessionRow {
+  id: string;
+  name: string | null;
+  started_at: string;
+  transport: string;
+  server: string | null;
+  grant_id: string | null;
+  ended_at: string | null;
+  exit_code: number | null;
+  extra: string | null;
+}
+
+/** Opens (creating with mode 0700/0600 and migrating) the recordings db. */
+export function openStore(file: string, options: { mustExist?: boolean } = {}): Store {
+  if (file !== ':memory:') {
+    if (!existsSync(file)) {
+      if (options.mustExist) throw new InputError(`${file}: no such database`);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    }
+  }
+  let db: Db;
+  try {
+    const fresh = file !== ':memory:' && !existsSync(file);
+    db = new Database(file);
+    if (fresh) chmodSync(file, 0o600);
+  } catch (err) {
+    throw new InputError(`${file}: cannot open database: ${(err as Error).message}`);
+  }
+  return new Store(db, file);
+}
+
+/** The only place that knows SQL. Statements are prepared once; reads of sessions stream. */
+export class Store {
+  private readonly stmts;
+
+  constructor(
+    readonly db: Db,
+    readonly file: string,
+  ) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, file);
+    this.stmts = {
+      insertSession: db.prepare(
+        `INSERT INTO sessions (id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra)
+         VALUES (@id, @name, @started_at, @transport, @server, @grant_id, @ended_at, @exit_code, @extra)`,
+      ),
+      endSession: db.prepare(`UPDATE sessions SET ended_at = ?, exit_code = ? WHERE id = ?`),
+      getSession: db.prepare(`SELECT * FROM sessions WHERE id = ?`),
+      sessionIdsLike: db.prepare(`SELECT id FROM sessions WHERE id LIKE ? || '%' ORDER BY id LIMIT 2`),
+      listSessions: db.prepare(
+        `SELECT s.*,
+           (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n_messages,
+           (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.method = 'tools/call' AND m.dir = 'c2s') AS n_calls
+         FROM sessions s ORDER BY s.started_at, s.id`,
+      ),
+      allSessions: db.prepare(`SELECT * FROM sessions ORDER BY started_at, id`),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
+      records: db.prepare(
+        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = ?1
+         UNION ALL
+         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = ?1
+         ORDER BY seq`,
+      ),
+      deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  insertSession(s: SessionInfo): void {
+    try {
+      this.stmts.insertSession.run({
+        id: s.id,
+        name: s.name ?? null,
+        started_at: s.startedAt,
+        transport: s.transport,
+        server: s.server === undefined ? null : JSON.stringify(s.server),
+        grant_id: s.grant ?? null,
+        ended_at: s.endedAt ?? null,
+        exit_code: s.exitCode ?? null,
+        extra: s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new InputError(`session ${s.id} already exists in ${this.file}`);
+      }
+      throw err;
+    }
+  }
+
+  endSession(id: string, endedAt: string, exitCode: number | null): void {
+    this.stmts.endSession.run(endedAt, exitCode, id);
+  }
+
+  /**
+   * Appends one JSON-RPC message. `raw` is the message text as it crossed the wire (after
+   * redaction); method and id are indexed for `show` and replay.
+   */
+  appendMessage(
+    sessionId: string,
+    seq: number,
+    t: number,
+    dir: Direction,
+    raw: string,
+    method: string | null,
+    rpcId: string | null,
+  ): void {
+    this.stmts.insertMessage.run(sessionId, seq, t, dir, method, rpcId, Buffer.byteLength(raw), raw);
+  }
+
+  appendEvent(sessionId: string, seq: number, t: number, event: string, data: unknown): void {
+    this.stmts.insertEvent.run(sessionId, seq, t, event, data === undefined ? null : JSON.stringify(data));
+  }
+
+  getSession(id: string): SessionInfo | undefined {
+    const row = this.stmts.getSession.get(id) as SessionRow | undefined;
+    return row ? toInfo(row) : undefined;
+  }
+
+  /** Resolves a session id or a unique prefix of one; unknown → InputError. */
+  resolveSession(idOrPrefix: string): SessionInfo {
+    const exact = this.getSession(idOrPrefix);
+    if (exact) return exact;
+    const ids = (this.stmts.sessionIdsLike.all(idOrPrefix) as { id: string }[]).map((r) => r.id);
+    if (ids.length === 1) return this.getSession(ids[0]!)!;
+    if (ids.length > 1) throw new InputError(`session id ${idOrPrefix} is ambiguous in ${this.file}`);
+    throw new InputError(`unknown session ${idOrPrefix} in ${this.file} (see 'mcp-replay sessions list')`);
+  }
+
+  listSessions(): SessionSummary[] {
+    return (this.stmts.listSessions.all() as (SessionRow & { n_messages: number; n_calls: number })[]).map((row) => ({
+      ...toInfo(row),
+      messages: row.n_messages,
+      calls: row.n_calls,
+    }));
+  }
+
+  allSessions(): SessionInfo[] {
+    return (this.stmts.allSessions.all() as SessionRow[]).map(toInfo);
+  }
+
+  /** Messages and events of a session in `seq` order, streamed from the db. */
+  *records(sessionId: string): Generator<SessionRecord> {
+    const rows = this.stmts.records.iterate(sessionId) as IterableIterator<{
+      type: 'message' | 'event';
+      seq: number;
+      t: number;
+      dir: Direction | null;
+      body: string | null;
+      event: string | null;
+    }>;
+    for (const r of rows) {
+      if (r.type === 'message') yield { type: 'message', seq: r.seq, t: r.t, dir: r.dir!, raw: r.body! };
+      else
+        yield {
+          type: 'event',
+          seq: r.seq,
+          t: r.t,
+          event: r.event!,
+          data: r.body === null ? undefined : JSON.parse(r.body),
+        };
+    }
+  }
+
+  deleteSession(id: string): boolean {
+    return this.stmts.deleteSession.run(id).changes > 0;
+  }
+}
+
+function migrate(db: Db, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new InputError(`${file}: database schema v${version} is newer than this mcp-replay (v${MIGRATIONS.length})`);
+  }
+  if (version === MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+function toInfo(row: SessionRow): SessionInfo {
+  const info: SessionInfo = { id: row.id, startedAt: row.started_at, transport: row.transport };
+  if (row.name !== null) info.name = row.name;
+  if (row.server !== null) info.server = JSON.parse(row.server);
+  if (row.grant_id !== null) info.grant = row.grant_id;
+  if (row.ended_at !== null) info.endedAt = row.ended_at;
+  if (row.exit_code !== null) info.exitCode = row.exit_code;
+  if (row.extra !== null) info.extra = JSON.parse(row.extra) as Record<string, unknown>;
+  return info;
+}

@@ -1,0 +1,42 @@
+/** What a recording is, in the terms of the JSONL format (SPEC §4). */
+export interface SessionInfo {
+  id: string;
+  name?: string | undefined;
+  /** ISO 8601 time the session started; message times `t` are µs since then. */
+  startedAt: string;
+  transport: string;
+  server?: unknown;
+  /** The identity the session's calls ran under, when set explicitly (`enforce --grant`). */
+  grant?: string | undefined;
+  endedAt?: string | undefined;
+  exitCode?: number | null | undefined;
+  /** Other fields of the session line, kept so import then export yields the same line. */
+  extra?: Record<string, unknown> | undefined;
+}
+
+export type Direction = 'c2s' | 's2c';
+
+export interface MessageRecord {
+  type: 'message';
+  seq: number;
+  /** µs since the session started. */
+  t: number;
+  dir: Direction;
+  /** The raw JSON-RPC message text, exactly as stored. */
+  raw: string;
+}
+
+export interface EventRecord {
+  type: 'event';
+  seq: number;
+  t: number;
+  event: string;
+  data: unknown;
+}
+
+export type SessionRecord = MessageRecord | EventRecord;
+
+export interface SessionSummary extends SessionInfo {
+  messages: number;
+  calls: number;
+}
