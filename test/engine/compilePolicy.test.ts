@@ -54,6 +54,12 @@ describe('compilePolicy', () => {
     ]);
   });
 
+  it('compiles the same args schema with an $id again (a hot reload)', () => {
+    const policy = { ...base, tools: { a: { args: { $id: 'https://example.com/a', type: 'object' } } } };
+    expect(compilePolicyValue(policy).ok).toBe(true);
+    expect(compilePolicyValue(policy).ok).toBe(true);
+  });
+
   it('quotes keys that are not plain names in paths', () => {
     expect(errors(compilePolicyValue({ ...base, tools: { 'a.b': { nope: 1 } } }))).toEqual([
       expect.stringContaining('tools["a.b"].nope: unknown field'),
