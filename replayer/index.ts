@@ -5,3 +5,4 @@ export { jsonlSource, parseJsonlLine, sessionToJsonl, recordToJsonl } from './js
 export { dbSource, resolveSources } from './dbSource.js';
 export { readLines } from './lines.js';
 export type { SessionSource } from './source.js';
+export { exchangesOf, type Exchange } from './exchanges.js';
