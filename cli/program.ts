@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerSimulate } from './commands/simulate.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerSimulate(program);
   return program;
 }
