@@ -3,6 +3,7 @@ import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerSimulate } from './commands/simulate.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerSimulate(program);
   return program;
 }
