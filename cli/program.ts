@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDiff } from './commands/diff.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerDiff(program);
   return program;
 }
