@@ -197,17 +197,23 @@ async function runTui(
     model.add(d);
   }
   progress.done();
-  const app = render(
-    createElement(DiffApp, {
-      model,
-      summary: summary.toJSON(),
-      policyA: fileA,
-      policyB: fileB,
-      loadArgs: (session: string, seq: number) => argsAt(sources, session, seq),
-    }),
-    { exitOnCtrlC: true },
-  );
-  await app.waitUntilExit();
+  // Full screen on the terminal's alternate screen, restored on exit: the shell's scrollback stays clean.
+  process.stdout.write('\x1b[?1049h');
+  try {
+    const app = render(
+      createElement(DiffApp, {
+        model,
+        summary: summary.toJSON(),
+        policyA: fileA,
+        policyB: fileB,
+        loadArgs: (session: string, seq: number) => argsAt(sources, session, seq),
+      }),
+      { exitOnCtrlC: true },
+    );
+    await app.waitUntilExit();
+  } finally {
+    process.stdout.write('\x1b[?1049l');
+  }
   const s = summary.toJSON();
   const counts = TRANSITIONS.filter((t) => s.transitions[t]).map((t) => `${t} ${s.transitions[t]}`);
   process.stdout.write(`${s.calls} calls, ${s.changed} changed${counts.length ? `: ${counts.join(', ')}` : ''}\n`);

@@ -5,15 +5,21 @@ import type { DiffRow, Side } from './model.js';
 /** The full story of one call: arguments, both decisions with reasons and rules, session and time. */
 export function Detail({ row, args, height }: { row: DiffRow; args: unknown; height: number }) {
   const argLines = (args === undefined ? '(arguments not available)' : JSON.stringify(args, null, 2)).split('\n');
-  const room = Math.max(1, height - 5);
+  const room = Math.max(1, height - 7);
   const shownArgs =
     argLines.length > room
       ? [...argLines.slice(0, room - 1), `… (${argLines.length - room + 1} more lines)`]
       : argLines;
   const side = (label: string, s: Side) => (
-    <Text wrap="truncate">
-      {label} <Text color={DECISION_COLOR[s.decision]}>{s.decision.padEnd(8)}</Text> {s.rule}: {describeSide(s)}
-    </Text>
+    <>
+      <Text wrap="truncate">
+        {label} <Text color={DECISION_COLOR[s.decision]}>{s.decision.padEnd(8)}</Text> rule {s.rule}
+      </Text>
+      <Text wrap="truncate">
+        {'  '}
+        {describeSide(s)}
+      </Text>
+    </>
   );
   return (
     <Box flexDirection="column">

@@ -1,9 +1,10 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { TRANSITIONS, type Transition } from '../../replayer/diff.js';
 import { Detail } from './Detail.js';
 import { DECISION_COLOR, describeSide, fit, relTime } from './format.js';
 import { Header, headerHeight, type MatrixSummary } from './Header.js';
+import { applyKey, initialState, splitKeys, type ViewState } from './keys.js';
 import type { DiffModel } from './model.js';
 
 export interface DiffAppProps {
@@ -40,79 +41,39 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
   const rows = height ?? size.rows;
   const cols = width ?? size.columns;
 
-  const [changedOnly, setChangedOnly] = useState(true);
-  const [tool, setTool] = useState('');
-  const [editing, setEditing] = useState<string | undefined>(undefined);
-  const [transition, setTransition] = useState<Transition | undefined>(undefined);
-  const [cursor, setCursor] = useState(0);
-  const [top, setTop] = useState(0);
-  const [detail, setDetail] = useState(false);
-
-  const toolFilter = editing ?? tool;
-  const visible = useMemo(
-    () => model.select({ changedOnly, tool: toolFilter, transition }),
-    [model, changedOnly, toolFilter, transition],
-  );
+  const [state, setState] = useState(initialState);
+  const selections = useRef(new Map<string, Uint32Array>());
+  const select = (f: ViewState): Uint32Array => {
+    const filter = { changedOnly: f.changedOnly, tool: f.editing ?? f.tool, transition: f.transition };
+    const key = `${filter.changedOnly}|${filter.transition ?? ''}|${filter.tool}`;
+    let hit = selections.current.get(key);
+    if (!hit) {
+      if (selections.current.size >= 8) selections.current.clear();
+      selections.current.set(key, (hit = model.select(filter)));
+    }
+    return hit;
+  };
   const present = useMemo(() => TRANSITIONS.filter((t) => summary.transitions[t]), [summary]);
   const listHeight = Math.max(1, rows - headerHeight(summary) - FIXED_LINES);
   const origin = useMemo(() => (model.size > 0 ? model.row(0).at : 0), [model]);
 
-  // Keep the cursor inside the list and the window around the cursor.
-  const cur = Math.min(cursor, Math.max(0, visible.length - 1));
-  let first = Math.min(top, cur);
-  if (cur >= first + listHeight) first = cur - listHeight + 1;
-  first = Math.max(0, Math.min(first, Math.max(0, visible.length - listHeight)));
-  const move = (to: number) => {
-    const c = Math.max(0, Math.min(to, visible.length - 1));
-    setCursor(c);
-    setTop(c < first ? c : c >= first + listHeight ? c - listHeight + 1 : first);
-  };
-  const resetPosition = () => {
-    setCursor(0);
-    setTop(0);
-  };
-
   useInput((input, key) => {
-    if (editing !== undefined) {
-      if (key.return) {
-        setTool(editing);
-        setEditing(undefined);
-      } else if (key.escape) setEditing(undefined);
-      else if (key.backspace || key.delete) setEditing(editing.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta) setEditing(editing + input);
-      resetPosition();
-      return;
+    const ctx = { count: (s: ViewState) => select(s).length, listHeight, present };
+    let next = state;
+    for (const k of splitKeys(input, key)) {
+      next = applyKey(next, k, ctx);
+      if (next.quit) break;
     }
-    if (input === 'q' || (key.ctrl && input === 'c')) {
-      exit();
-      return;
-    }
-    if (detail) {
-      if (key.return || key.escape || key.backspace) setDetail(false);
-      else if (key.upArrow || input === 'k') move(cur - 1);
-      else if (key.downArrow || input === 'j') move(cur + 1);
-      return;
-    }
-    if (key.upArrow || input === 'k') move(cur - 1);
-    else if (key.downArrow || input === 'j') move(cur + 1);
-    else if (key.pageUp) move(cur - listHeight);
-    else if (key.pageDown || input === ' ') move(cur + listHeight);
-    else if (key.home || input === 'g') move(0);
-    else if (key.end || input === 'G') move(visible.length - 1);
-    else if (key.tab) {
-      setChangedOnly(!changedOnly);
-      resetPosition();
-    } else if (input === '/') setEditing('');
-    else if (key.escape) {
-      setTool('');
-      setTransition(undefined);
-      resetPosition();
-    } else if (input === 't') {
-      const i = transition ? present.indexOf(transition) : -1;
-      setTransition(i + 1 < present.length ? present[i + 1] : undefined);
-      resetPosition();
-    } else if (key.return && visible.length > 0) setDetail(true);
+    if (next.quit) exit();
+    else if (next !== state) setState(next);
   });
+
+  const { changedOnly, tool, editing, transition, detail } = state;
+  const visible = select(state);
+  // Keep the cursor inside the list and the window around the cursor (the terminal may have shrunk).
+  const cur = Math.min(state.cursor, Math.max(0, visible.length - 1));
+  let first = Math.min(state.top, cur);
+  if (cur >= first + listHeight) first = cur - listHeight + 1;
 
   const view = [
     changedOnly ? 'changed calls' : 'all calls',
