@@ -42,6 +42,8 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
   const cols = width ?? size.columns;
 
   const [state, setState] = useState(initialState);
+  // Keys can arrive faster than React re-renders: each key applies to the latest state, not the rendered one.
+  const latest = useRef(state);
   const selections = useRef(new Map<string, Uint32Array>());
   const select = (f: ViewState): Uint32Array => {
     const filter = { changedOnly: f.changedOnly, tool: f.editing ?? f.tool, transition: f.transition };
@@ -59,13 +61,14 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
 
   useInput((input, key) => {
     const ctx = { count: (s: ViewState) => select(s).length, listHeight, present };
-    let next = state;
+    let next = latest.current;
     for (const k of splitKeys(input, key)) {
       next = applyKey(next, k, ctx);
       if (next.quit) break;
     }
+    latest.current = next;
     if (next.quit) exit();
-    else if (next !== state) setState(next);
+    else setState(next);
   });
 
   const { changedOnly, tool, editing, transition, detail } = state;
