@@ -71,9 +71,9 @@ export class Store {
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
       records: db.prepare(
-        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = ?1
+        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
          UNION ALL
-         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = ?1
+         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
          ORDER BY seq`,
       ),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
@@ -162,7 +162,7 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate(sessionId) as IterableIterator<{
+    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;

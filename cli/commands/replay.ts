@@ -43,7 +43,7 @@ export function registerReplay(program: Command): void {
       const out = new Output();
       const summary = new ReplaySummary(policy);
       const widths = [10, 9, 24, 9];
-      let first: number | undefined;
+      const origin = Math.min(...sources.map((s) => Date.parse(s.info.startedAt)));
       if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
       for (const d of dryRun(policy, timeline(measured.sources, { grant: opts.grant }), {
         assumeApproval: opts.assumeApproval,
@@ -66,7 +66,6 @@ export function registerReplay(program: Command): void {
           if (verdict.retryAfterMs !== undefined) line.retryAfterMs = verdict.retryAfterMs;
           out.json(line);
         } else if (!opts.quiet) {
-          first ??= call.at;
           const reason =
             verdict.retryAfterMs !== undefined
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
@@ -74,7 +73,7 @@ export function registerReplay(program: Command): void {
           out.line(
             row(
               [
-                `+${((call.at - first) / 1000).toFixed(3)}s`,
+                `+${((call.at - origin) / 1000).toFixed(3)}s`,
                 call.session.slice(0, 9),
                 call.tool,
                 verdict.decision,
