@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDiff } from './commands/diff.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerDiff(program);
   registerSimulate(program);
   return program;
 }
