@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerApprovals(program);
   return program;
 }
