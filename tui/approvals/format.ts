@@ -12,7 +12,8 @@ export function shortDuration(ms: number): string {
 /** The arguments as one line of JSON, cut to `width` characters. */
 export function argsSummary(args: unknown, width = 40): string {
   const text = JSON.stringify(args) ?? 'undefined';
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  // JSON escapes control characters already; C1 controls and line separators are kept out of the row.
+  const flat = text.replace(/[\u0080-\u009f\u2028\u2029]/g, ' ');
   return flat.length <= width ? flat : flat.slice(0, width - 1) + '…';
 }
 
