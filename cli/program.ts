@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerDiff(program);
   registerSimulate(program);
+  registerApprovals(program);
   return program;
 }
