@@ -45,6 +45,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const pump = new Pump({
     taps: options.taps,
     clock: () => clock.micros(),
+    defer: setImmediate,
     write: (dir, bytes) => {
       if (dir === 'c2s') {
         if (child.stdin.writable && !child.stdin.write(bytes)) pauseUntilDrain(stdin, child.stdin);
