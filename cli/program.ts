@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { registerDiff } from './commands/diff.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerSimulate } from './commands/simulate.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,5 +21,7 @@ export function buildProgram(): Command {
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerDiff(program);
+  registerSimulate(program);
   return program;
 }

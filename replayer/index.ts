@@ -6,3 +6,16 @@ export { dbSource, resolveSources } from './dbSource.js';
 export { readLines } from './lines.js';
 export type { SessionSource } from './source.js';
 export { exchangesOf, type Exchange } from './exchanges.js';
+export {
+  diffRun,
+  DiffSummary,
+  changeLine,
+  isChange,
+  parseTransitions,
+  transitionOf,
+  TRANSITIONS,
+  type DiffedCall,
+  type DiffOptions,
+  type Transition,
+  type ToolDiff,
+} from './diff.js';

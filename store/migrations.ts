@@ -36,4 +36,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: sliding-window counters of the live gateway (store/sqliteLimiter.ts). One row per allowed
+  // call: its counter key and time (ms since the epoch); per key, how long times must be kept.
+  `
+  CREATE TABLE limiter_calls (
+    key TEXT NOT NULL,
+    t   REAL NOT NULL
+  );
+  CREATE INDEX limiter_calls_by_key ON limiter_calls(key, t);
+  CREATE TABLE limiter_keys (
+    key     TEXT PRIMARY KEY,
+    keep_ms REAL NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -46,10 +46,11 @@ export class Store {
     readonly db: Db,
     readonly file: string,
   ) {
+    // First, so that the pragmas and migrations below wait for another process opening the db.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db, file);
     this.stmts = {
       insertSession: db.prepare(
@@ -195,7 +196,10 @@ function migrate(db: Db, file: string): void {
   }
   if (version === MIGRATIONS.length) return;
   db.transaction(() => {
-    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    // Read again under the write lock: another process opening the same new db may have
+    // migrated it between our first look and our BEGIN IMMEDIATE.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
 }
