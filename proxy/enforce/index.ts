@@ -30,3 +30,4 @@ export {
 } from './responses.js';
 export { deniedOutright, filterToolsList } from './toolsList.js';
 export { inspectClientMessage, InFlightRequests, type ClientMessageCheck } from './clientMessages.js';
+export { PolicyWatcher, type PolicyWatcherOptions, type CheckResult } from './policyWatcher.js';
