@@ -18,6 +18,11 @@ export interface PumpOptions {
    * The stdio proxy passes `setImmediate`; without it every chunk is a batch at once.
    */
   defer?: (fn: () => void) => void;
+  /**
+   * Runs a whole batch (taps and flushes) as one unit, e.g. one db transaction: the gateway's
+   * decisions, their audit and the recorded messages then commit together, once.
+   */
+  atomic?: (fn: () => void) => void;
 }
 
 /** JSON-RPC error code for requests the server died before answering. */
@@ -120,9 +125,19 @@ export class Pump {
       return;
     }
     const out = (this.out = { c2s: [], s2c: [] });
-    try {
+    let ran = false;
+    const run = () => {
+      ran = true;
       fn();
       for (const tap of this.options.taps) this.guard(() => tap.flush?.());
+    };
+    try {
+      if (this.options.atomic) this.options.atomic(run);
+      else run();
+    } catch (err) {
+      // The unit could not start (or commit): the traffic still flows, each tap on its own.
+      this.options.onTapError?.(err);
+      if (!ran) run();
     } finally {
       this.out = undefined;
     }
