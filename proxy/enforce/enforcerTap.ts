@@ -160,13 +160,14 @@ export class EnforcerTap implements Tap {
     seq: number | null,
     id: RequestId,
     opts: { consumeOnApproval: boolean },
+    audited = true,
   ): Verdict {
     const { limiter } = this.o;
     try {
       const policy = this.o.policy();
       return limiter.atomically(() => {
         const v = decide(policy, limiter, call, now, opts);
-        this.audit(call, v, now, seq, id, policy.sha256);
+        if (audited) this.audit(call, v, now, seq, id, policy.sha256);
         return v;
       });
     } catch (err) {
@@ -234,8 +235,12 @@ export class EnforcerTap implements Tap {
       this.auditQuietly(call, denied, now, seq, id);
       return this.answer(id, denied, ctx);
     }
-    const final = this.decide(call, now, seq, id, { consumeOnApproval: true });
-    if (isDenial(final)) return this.answer(id, final, ctx);
+    // Decided again at the call's own time: the counters may have filled while the human thought.
+    const final = this.decide(call, now, seq, id, { consumeOnApproval: true }, false);
+    if (isDenial(final)) {
+      this.auditQuietly(call, final, now, seq, id);
+      return this.answer(id, final, ctx);
+    }
     this.auditQuietly(
       call,
       { ...final, decision: 'allow', reason: `${v.reason}: approved by ${outcome.by}` },
