@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDiff } from './commands/diff.js';
+import { registerEnforce } from './commands/enforce.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     // `record -- CMD --flag`: options after CMD belong to CMD.
     .enablePositionalOptions();
   registerRecord(program);
+  registerEnforce(program);
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
