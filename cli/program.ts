@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDiff } from './commands/diff.js';
+import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
@@ -12,7 +13,10 @@ export function buildProgram(): Command {
     .description("Record, replay, diff, simulate and enforce policies over AI agents' MCP traffic")
     .version(VERSION)
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // `record -- CMD --flag`: options after CMD belong to CMD.
+    .enablePositionalOptions();
+  registerRecord(program);
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);

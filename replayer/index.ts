@@ -18,3 +18,4 @@ export {
   type Transition,
   type ToolDiff,
 } from './diff.js';
+export { exchangesOf, type Exchange } from './exchanges.js';
