@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerDiff } from './commands/diff.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerReplay(program);
   registerDiff(program);
+  registerDemo(program);
   return program;
 }
