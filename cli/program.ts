@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDiff } from './commands/diff.js';
 import { registerEnforce } from './commands/enforce.js';
 import { registerRecord } from './commands/record.js';
@@ -27,5 +28,6 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerSimulate(program);
   registerApprovals(program);
+  registerDemo(program);
   return program;
 }

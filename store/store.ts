@@ -5,7 +5,7 @@ import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
 
@@ -53,6 +53,8 @@ export class Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
+    db.pragma('mmap_size = 268435456');
     migrate(db, file);
     this.stmts = {
       insertSession: db.prepare(
@@ -79,6 +81,15 @@ export class Store {
          SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
          ORDER BY seq`,
       ),
+      // Only the client's messages that can hold a tools/call or an initialize (batches are kept:
+      // their method column is the first element's). Raw rows: replay reads millions of them.
+      callMessages: db
+        .prepare(
+          `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+             AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+           ORDER BY seq`,
+        )
+        .raw(true),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -183,6 +194,18 @@ export class Store {
           event: r.event!,
           data: r.body === null ? undefined : JSON.parse(r.body),
         };
+    }
+  }
+
+  /**
+   * The client messages of a session that can be a `tools/call` or an `initialize`, in `seq`
+   * order: what replay and diff read (a superset of them; the caller still parses and checks).
+   */
+  *callMessages(sessionId: string): Generator<MessageRecord> {
+    for (const [seq, t, raw] of this.stmts.callMessages.iterate(sessionId) as IterableIterator<
+      [number, number, string]
+    >) {
+      yield { type: 'message', seq, t, dir: 'c2s', raw };
     }
   }
 

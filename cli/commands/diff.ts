@@ -91,7 +91,7 @@ export function registerDiff(program: Command): void {
       } else if (tui) {
         await runTui(run, summary, progress, fileA, fileB, resolved);
       } else {
-        printTable(run, summary, progress, fileA, fileB);
+        printDiffTable(run, summary, progress, fileA, fileB);
       }
       if (opts.failOnChange) {
         const bad = summary.unexpected(allowed);
@@ -107,14 +107,15 @@ export function registerDiff(program: Command): void {
   });
 }
 
-function printTable(
+/** The diff as a plain aligned table: the changed calls, then the transition matrix per tool. */
+export function printDiffTable(
   run: Iterable<DiffedCall>,
   summary: DiffSummary,
   progress: Progress,
   fileA: string,
   fileB: string,
+  out = new Output(),
 ): void {
-  const out = new Output();
   out.line(`A ${fileA} → B ${fileB}`);
   out.line('');
   // Column widths come from the first rows; later rows stream with the same widths.

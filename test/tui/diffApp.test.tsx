@@ -142,15 +142,21 @@ describe('diff TUI', () => {
     expect(frame()).not.toContain('list_buckets  ');
   });
 
-  it('tab toggles all calls and changed only', async () => {
-    const { press, frame } = setup();
+  it('tab toggles all calls and changed only, staying on the selected call', async () => {
+    const { press, frame, selected } = setup();
     await press(TAB);
     expect(frame()).toContain('all calls');
     expect(frame()).toContain('1/8');
     expect(frame()).toMatch(/put_object\s+allow\s+allow/);
-    await press(TAB);
+    await press('j');
+    expect(selected()).toMatch(/invoke_agent_runtime\s+allow\s+allow/);
+    await press(TAB); // the unchanged call is not shown: the next changed one is selected
     expect(frame()).toContain('changed calls');
     expect(frame()).not.toMatch(/put_object/);
+    expect(frame()).toContain('2/4');
+    expect(selected()).toMatch(/invoke_agent_runtime\s+allow\s+throttle/);
+    await press(TAB);
+    expect(frame()).toContain('4/8');
   });
 
   it('/ filters by tool name; esc clears', async () => {
