@@ -1,8 +1,8 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { schemaArbitrary } from './schemaArbitrary.js';
 import { trafficArbitraries, type Timing, type TrafficParams } from './traffic.js';
-import type { ToolPool } from './toolPool.js';
-import type { SimCall, ToolSpec } from './types.js';
+import type { PoolTool, ToolPool } from './toolPool.js';
+import type { SimCall } from './types.js';
 
 export const GRANTS = ['agent-a', 'agent-b', 'agent-c'] as const;
 export const MAX_SESSIONS = 4;
@@ -33,12 +33,11 @@ interface Drawn {
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
   const adv = options.adversarial.length > 0 ? fc.constantFrom(...options.adversarial) : undefined;
-  const callOf = (t: ToolSpec) =>
-    fc.record({
-      tool: fc.constant(t.name),
-      args: schemaArbitrary(t.inputSchema ?? { type: 'object' }, { adversarial: adv }),
-    });
-  const group = (tools: readonly ToolSpec[]) =>
+  const callOf = (t: PoolTool) => {
+    const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
+    return fc.record({ tool: fc.constant(t.name), args: args.length === 1 ? args[0]! : fc.oneof(...args) });
+  };
+  const group = (tools: readonly PoolTool[]) =>
     tools.length === 1 ? callOf(tools[0]!) : fc.oneof(...tools.map(callOf));
   const { primary, extra } = options.pool;
   const call =
