@@ -21,7 +21,7 @@ interface Drawn {
   traffic: TrafficParams;
   /** Grant index of sessions s1…s4. */
   grants: number[];
-  calls: { timing: Timing; session: number; tool: string; args: unknown }[];
+  calls: (readonly [tiny: number, code: number, session: number, call: readonly [string, unknown]])[];
 }
 
 /**
@@ -33,9 +33,9 @@ interface Drawn {
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
   const adv = options.adversarial.length > 0 ? fc.constantFrom(...options.adversarial) : undefined;
-  const callOf = (t: PoolTool) => {
+  const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
     const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
-    return fc.record({ tool: fc.constant(t.name), args: args.length === 1 ? args[0]! : fc.oneof(...args) });
+    return fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args));
   };
   const group = (tools: readonly PoolTool[]) =>
     tools.length === 1 ? callOf(tools[0]!) : fc.oneof(...tools.map(callOf));
@@ -52,13 +52,11 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
       minLength: MAX_SESSIONS,
       maxLength: MAX_SESSIONS,
     }),
-    calls: fc.array(
-      fc.record({ timing: traffic.timing, session: fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), c: call }).map(
-        ({ timing, session, c }) => ({ timing, session, tool: c.tool, args: c.args }),
-        // (no unmapper: shrinking works on the source values)
-      ),
-      { maxLength: options.maxCalls ?? 40, size: 'max' },
-    ),
+    // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
+    calls: fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), call), {
+      maxLength: options.maxCalls ?? 40,
+      size: 'max',
+    }),
   });
   return drawn.map((d) => toCalls(d, traffic.times));
 }
@@ -66,16 +64,16 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
 function toCalls(d: Drawn, times: (p: TrafficParams, t: readonly Timing[]) => number[]): SimCall[] {
   const at = times(
     d.traffic,
-    d.calls.map((c) => c.timing),
+    d.calls.map(([tiny, code]): Timing => [tiny, code]),
   );
-  const calls = d.calls.map((c, i) => ({
+  const calls = d.calls.map(([, , session, [tool, args]], i) => ({
     i,
     call: {
       at: at[i]!,
-      session: `s${c.session + 1}`,
-      grant: GRANTS[d.grants[c.session]!]!,
-      tool: c.tool,
-      args: c.args,
+      session: `s${session + 1}`,
+      grant: GRANTS[d.grants[session]!]!,
+      tool,
+      args,
     } satisfies SimCall,
   }));
   calls.sort((a, b) => a.call.at - b.call.at || cmp(a.call.session, b.call.session) || a.i - b.i);

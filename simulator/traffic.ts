@@ -9,20 +9,19 @@ import fc, { type Arbitrary } from 'fast-check';
  * - `steady`: one call every `period` ms (periods near window/max included).
  * Listed in shrink order: a counterexample shrinks toward plain bursts.
  */
+const OFFSETS = [0, -1, 1, -2, 2];
+
 export const SHAPES = ['bursts', 'window-edge', 'idle-then-burst', 'steady'] as const;
 export type Shape = (typeof SHAPES)[number];
 
-/** Per-call timing draws; what they mean depends on the stream's shape. */
-export interface Timing {
-  /** Gap inside a burst, ms. */
-  tiny: number;
-  /** 7 = this call starts a new burst (1 in 8). */
-  jump: number;
-  /** Which window a jump is measured against. */
-  window: number;
-  /** Offset of a window-edge jump, -2 … +2 ms. */
-  offset: number;
-}
+/**
+ * Per-call timing draws; what they mean depends on the stream's shape. Two integers (cheap to
+ * draw, both shrink to 0 = "the next call of this burst, 0 ms later"):
+ * - `tiny`: gap inside a burst, 0 … 50 ms;
+ * - `code`: `code % 8 === 7` starts a new burst (1 in 8), measured against window
+ *   `(code >> 3) % windows`, with a window-edge offset of -2 … +2 ms from `code / (8 × windows)`.
+ */
+export type Timing = readonly [tiny: number, code: number];
 
 export interface TrafficParams {
   shape: Shape;
@@ -35,12 +34,8 @@ export function trafficArbitraries(windows: readonly number[]) {
   const periods = [...new Set(ws.flatMap((w) => [w, w - 1, w + 1, Math.max(1, Math.floor(w / 10))]))].filter(
     (p) => p > 0,
   );
-  const timing: Arbitrary<Timing> = fc.record({
-    tiny: fc.integer({ min: 0, max: 50 }),
-    jump: fc.integer({ min: 0, max: 7 }),
-    window: fc.integer({ min: 0, max: ws.length - 1 }),
-    offset: fc.integer({ min: -2, max: 2 }),
-  });
+  const tiny = fc.integer({ min: 0, max: 50 });
+  const code = fc.integer({ min: 0, max: 8 * ws.length * OFFSETS.length - 1 });
   const params: Arbitrary<TrafficParams> = fc.record({
     shape: fc.constantFrom(...SHAPES),
     period: fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.constantFrom(...periods)),
@@ -50,16 +45,18 @@ export function trafficArbitraries(windows: readonly number[]) {
   const times = (p: TrafficParams, timings: readonly Timing[]): number[] => {
     const out: number[] = [];
     let at = 0;
-    timings.forEach((t, i) => {
+    timings.forEach(([tiny, code], i) => {
+      const jump = code % 8 === 7 && i > 0;
+      const w = ws[(code >> 3) % ws.length]!;
       let gap: number;
       if (p.shape === 'steady') gap = i === 0 ? 0 : p.period;
-      else if (p.shape === 'idle-then-burst') gap = i === 1 ? longest * 3 : t.tiny;
-      else if (t.jump === 7 && i > 0) gap = p.shape === 'bursts' ? ws[t.window]! * 2 : ws[t.window]! + t.offset;
-      else gap = t.tiny;
+      else if (p.shape === 'idle-then-burst') gap = i === 1 ? longest * 3 : tiny;
+      else if (jump) gap = p.shape === 'bursts' ? w * 2 : w + OFFSETS[Math.floor(code / (8 * ws.length))]!;
+      else gap = tiny;
       at = Math.max(0, at + gap);
       out.push(at);
     });
     return out;
   };
-  return { timing, params, times, windows: ws };
+  return { tiny, code, params, times, windows: ws };
 }
