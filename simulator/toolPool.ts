@@ -23,10 +23,12 @@ export function instantiate(glob: string, fill = 'x'): string {
   return glob.replace(/[*?]/g, fill);
 }
 
-/** The policies' `tools` keys, in file order. */
+/** The policies' `tools` keys and `hide` entries, in file order (hidden tools get called anyway). */
 function policyKeys(p: SimPolicy): string[] {
-  const tools = (p.doc as { tools?: Record<string, unknown> } | null)?.tools;
-  return tools && typeof tools === 'object' ? Object.keys(tools) : [];
+  const doc = p.doc as { tools?: Record<string, unknown>; hide?: unknown } | null;
+  const keys = doc?.tools && typeof doc.tools === 'object' ? Object.keys(doc.tools) : [];
+  const hidden = Array.isArray(doc?.hide) ? doc.hide.filter((h): h is string => typeof h === 'string') : [];
+  return [...keys, ...hidden];
 }
 
 /** The `args` schemas the policies apply to `name` (distinct, policy order). */

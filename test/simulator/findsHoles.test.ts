@@ -48,4 +48,18 @@ describe('simulate finds and shrinks the holes of issue 6', () => {
       expect(plain.calls).toBeGreaterThan(0);
     }
   });
+
+  it('finds all three whatever the seed (a random one, printed on failure)', () => {
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    for (const [name, size] of [
+      ['glob-hole', 3],
+      ['session-limit', 6],
+      ['srv-prefix', 3],
+    ] as const) {
+      const report = simulate({ ...scenario(name), runs: RUNS, seed });
+      const cx = report.counterexamples.find((c) => c.property === 'expect[0]');
+      expect(cx, `${name} --seed ${seed}`).toBeDefined();
+      expect(cx!.calls.length, `${name} --seed ${seed}`).toBeLessThanOrEqual(size);
+    }
+  });
 });
