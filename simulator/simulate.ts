@@ -93,6 +93,8 @@ export function simulate(options: SimulateOptions): SimulationReport {
   const { policies } = options;
   const properties = propertiesFor(policies.length, options.expectations ?? []);
   const pool = buildToolPool(options.catalog, policies);
+  if (pool.primary.length === 0 && pool.extra.length === 0)
+    throw new InputError('no tools to call: the policy names none; give a catalog (--tools FILE or --from SESSION)');
   const arb = simulationArbitrary(options, pool);
   const byTool = policies.map(() => new Map<string, Counts>());
   const firstFailure = new Map<string, number>();

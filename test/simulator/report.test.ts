@@ -79,4 +79,12 @@ describe('simulate reports', () => {
     const tools = [...report.byTool[0]!.keys()];
     expect(tools).toEqual(expect.arrayContaining(['delete_x', 'delete_temp_x', 'read_file']));
   });
+
+  it('with no tool to call at all, says what to give', () => {
+    const empty = loadSimPolicy(fixture('glob-hole.policy.json'));
+    const none = { ...empty, doc: { version: '1', default: 'allow' } };
+    expect(() => simulate({ policies: [none], runs: 10, seed: 1 })).toThrow(
+      /no tools to call.*--tools FILE or --from SESSION/,
+    );
+  });
 });
