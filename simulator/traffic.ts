@@ -3,8 +3,9 @@ import fc, { type Arbitrary } from 'fast-check';
 /**
  * Traffic shapes: how the calls of a stream are spread in time.
  * - `bursts`: calls a few ms apart, bursts separated by twice a limit window;
- * - `window-edge`: bursts whose next one starts right around one window later (W-2 … W+2 ms),
- *   so they straddle the edge where a fixed-window limiter would reset;
+ * - `window-edge`: bursts that start right around a window edge: W-2 … W+2 ms after the previous
+ *   call (the sliding window's exact boundary), or 0 … 4 ms before the next multiple of W since
+ *   the stream started, running across it (where a fixed-window limiter would reset);
  * - `idle-then-burst`: one call, a long silence (longer than every window), then a burst;
  * - `steady`: one call every `period` ms (periods near window/max included).
  * Listed in shrink order: a counterexample shrinks toward plain bursts.
@@ -18,8 +19,10 @@ export type Shape = (typeof SHAPES)[number];
  * Per-call timing draws; what they mean depends on the stream's shape. Two integers (cheap to
  * draw, both shrink to 0 = "the next call of this burst, 0 ms later"):
  * - `tiny`: gap inside a burst, 0 … 50 ms;
- * - `code`: `code % 8 === 7` starts a new burst (1 in 8), measured against window
- *   `(code >> 3) % windows`, with a window-edge offset of -2 … +2 ms from `code / (8 × windows)`.
+ * - `code`: `code % 8 === 7` starts a new burst one window after the previous call (1 in 8;
+ *   `bursts`: two windows), `code % 8 === 6` in `window-edge` streams starts one just before the
+ *   next window edge; the window is `(code >> 3) % windows`, the offset (-2 … +2 ms) comes from
+ *   `code / (8 × windows)`.
  */
 export type Timing = readonly [tiny: number, code: number];
 
@@ -46,14 +49,16 @@ export function trafficArbitraries(windows: readonly number[]) {
     const out: number[] = [];
     let at = 0;
     timings.forEach(([tiny, code], i) => {
-      const jump = code % 8 === 7 && i > 0;
+      const kind = i === 0 ? 0 : code % 8;
       const w = ws[(code >> 3) % ws.length]!;
+      const offset = OFFSETS[Math.floor(code / (8 * ws.length))]!;
       let gap: number;
       if (p.shape === 'steady') gap = i === 0 ? 0 : p.period;
       else if (p.shape === 'idle-then-burst') gap = i === 1 ? longest * 3 : tiny;
-      else if (jump) gap = p.shape === 'bursts' ? w * 2 : w + OFFSETS[Math.floor(code / (8 * ws.length))]!;
+      else if (kind === 7) gap = p.shape === 'bursts' ? w * 2 : w + offset;
+      else if (kind === 6 && p.shape === 'window-edge') gap = (Math.floor(at / w) + 1) * w - 2 + offset - at;
       else gap = tiny;
-      at = Math.max(0, at + gap);
+      at += Math.max(0, gap); // never back in time: calls stay in order
       out.push(at);
     });
     return out;
