@@ -113,9 +113,13 @@ export function registerSimulate(program: Command): void {
             writeFileSync(file, s.lines.join('\n') + '\n');
             return file;
           });
+          const again =
+            opts.policy.length > 1
+              ? `mcp-replay diff --policy ${opts.policy[0]} --policy ${opts.policy[1]}`
+              : `mcp-replay replay --policy ${opts.policy[0]}`;
           process.stderr.write(
             `simulate: wrote the ${cx.property} counterexample to ${files.join(', ')}; ` +
-              `replay it: mcp-replay replay --policy ${opts.policy[0]} ${files.join(' ')}\n`,
+              `see it again: ${again} ${files.join(' ')}\n`,
           );
         }
       }
