@@ -9,6 +9,11 @@ import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './ty
 
 type Db = Database.Database;
 
+const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
+  UNION ALL
+  SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
+  ORDER BY seq`;
+
 interface SessionRow {
   id: string;
   name: string | null;
@@ -73,12 +78,6 @@ export class Store {
         `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
-      records: db.prepare(
-        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
-         UNION ALL
-         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
-         ORDER BY seq`,
-      ),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -165,7 +164,9 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
+    // A statement of its own: a statement streams one result at a time, and replay merges
+    // several sessions of one db at once.
+    const rows = this.db.prepare(RECORDS_SQL).iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;
