@@ -9,6 +9,18 @@ import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSumma
 
 type Db = Database.Database;
 
+// Only the client's messages that can hold a tools/call or an initialize (batches are kept: their
+// method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
+// several sessions, and one better-sqlite3 statement cannot iterate twice at once.
+const CALL_MESSAGES_SQL = `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+  AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+  ORDER BY seq`;
+
+const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
+  UNION ALL
+  SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
+  ORDER BY seq`;
+
 interface SessionRow {
   id: string;
   name: string | null;
@@ -75,21 +87,6 @@ export class Store {
         `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
-      records: db.prepare(
-        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
-         UNION ALL
-         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
-         ORDER BY seq`,
-      ),
-      // Only the client's messages that can hold a tools/call or an initialize (batches are kept:
-      // their method column is the first element's). Raw rows: replay reads millions of them.
-      callMessages: db
-        .prepare(
-          `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
-             AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
-           ORDER BY seq`,
-        )
-        .raw(true),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -176,7 +173,9 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
+    // A statement of its own: a statement streams one result at a time, and replay merges
+    // several sessions of one db at once.
+    const rows = this.db.prepare(RECORDS_SQL).iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;
@@ -202,9 +201,8 @@ export class Store {
    * order: what replay and diff read (a superset of them; the caller still parses and checks).
    */
   *callMessages(sessionId: string): Generator<MessageRecord> {
-    for (const [seq, t, raw] of this.stmts.callMessages.iterate(sessionId) as IterableIterator<
-      [number, number, string]
-    >) {
+    const rows = this.db.prepare(CALL_MESSAGES_SQL).raw(true).iterate(sessionId);
+    for (const [seq, t, raw] of rows as IterableIterator<[number, number, string]>) {
       yield { type: 'message', seq, t, dir: 'c2s', raw };
     }
   }
