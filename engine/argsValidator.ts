@@ -3,14 +3,25 @@ import addFormatsModule from 'ajv-formats';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-/** One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats. */
-const ajv = addFormats(new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true }));
+/**
+ * One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats.
+ * `strictTypes` is off: schemas without `type` (SPEC §2's own `{"properties": …, "required": …}`)
+ * are valid JSON Schema and must compile.
+ */
+const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, allErrors: false, allowUnionTypes: true }));
 
 export type ArgsValidator = (args: unknown) => string | undefined;
 
 /** Compiles an `args` JSON Schema once; the validator returns why arguments fail, or undefined. */
 export function compileArgsSchema(schema: unknown): ArgsValidator {
-  const validate: ValidateFunction = ajv.compile(schema as object);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema as object);
+  } finally {
+    // The compiled function stands alone: forget the schema, so a reloaded policy with the same
+    // `$id` compiles again and a long-running gateway does not keep every old version.
+    ajv.removeSchema(schema as object);
+  }
   return (args) => {
     if (validate(args ?? {})) return undefined;
     return describe(validate.errors?.[0]);

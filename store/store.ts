@@ -5,7 +5,7 @@ import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
 
@@ -53,6 +53,8 @@ export class Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
+    db.pragma('mmap_size = 268435456');
     migrate(db, file);
     this.stmts = {
       insertSession: db.prepare(
@@ -74,11 +76,20 @@ export class Store {
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
       records: db.prepare(
-        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = ?1
+        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
          UNION ALL
-         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = ?1
+         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
          ORDER BY seq`,
       ),
+      // Only the client's messages that can hold a tools/call or an initialize (batches are kept:
+      // their method column is the first element's). Raw rows: replay reads millions of them.
+      callMessages: db
+        .prepare(
+          `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+             AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+           ORDER BY seq`,
+        )
+        .raw(true),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -165,7 +176,7 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate(sessionId) as IterableIterator<{
+    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;
@@ -183,6 +194,18 @@ export class Store {
           event: r.event!,
           data: r.body === null ? undefined : JSON.parse(r.body),
         };
+    }
+  }
+
+  /**
+   * The client messages of a session that can be a `tools/call` or an `initialize`, in `seq`
+   * order: what replay and diff read (a superset of them; the caller still parses and checks).
+   */
+  *callMessages(sessionId: string): Generator<MessageRecord> {
+    for (const [seq, t, raw] of this.stmts.callMessages.iterate(sessionId) as IterableIterator<
+      [number, number, string]
+    >) {
+      yield { type: 'message', seq, t, dir: 'c2s', raw };
     }
   }
 
