@@ -37,7 +37,7 @@ export function registerSessions(program: Command): void {
   withCommon(
     sessions
       .command('show')
-      .description("a session's calls with their latency (request → response) and outcome")
+      .description("a session's calls with their latency (request → response), outcome, and what enforce decided")
       .argument('<id>', 'session id or unique prefix')
       .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
   ).action((id: string, opts: CommonOptions & { all?: boolean }) => {
