@@ -30,14 +30,17 @@ describe('mcp-replay approvals without a terminal', () => {
     store.enqueueApproval({ ...base, tool: 'stale', args: {}, expiresAt: now - 1 });
     store.close();
 
-    const human = await run(process.execPath, [cli, 'approvals', '--db', db]);
+    const [human, json, empty] = await Promise.all([
+      run(process.execPath, [cli, 'approvals', '--db', db]),
+      run(process.execPath, [cli, 'approvals', '--db', db, '--json']),
+      run(process.execPath, [cli, 'approvals', '--db', join(dir, 'empty.db')]),
+    ]);
     expect(human.stdout.split('\n')).toEqual([
       expect.stringMatching(/^ID\s+TOOL\s+ARGS\s+SESSION\s+GRANT\s+AGE\s+REASON$/),
       expect.stringMatching(/^1\s+run\s+\{"cmd":"make deploy"\}\s+S1\s+agent-x\s+\d+s\s+needs a human$/),
       '',
     ]);
 
-    const json = await run(process.execPath, [cli, 'approvals', '--db', db, '--json']);
     const lines = json.stdout
       .trim()
       .split('\n')
@@ -58,7 +61,6 @@ describe('mcp-replay approvals without a terminal', () => {
       },
     ]);
 
-    const empty = await run(process.execPath, [cli, 'approvals', '--db', join(dir, 'empty.db')]);
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toMatch(/^no pending approvals in .*empty\.db\n$/);
   });
