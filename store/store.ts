@@ -87,6 +87,7 @@ export class Store {
            ORDER BY seq`,
         )
         .raw(true),
+      messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -204,6 +205,12 @@ export class Store {
     >) {
       yield { type: 'message', seq, t, dir: 'c2s', raw };
     }
+  }
+
+  /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */
+  messageAt(sessionId: string, seq: number): MessageRecord | undefined {
+    const row = this.stmts.messageAt.get(sessionId, seq) as { t: number; dir: Direction; msg: string } | undefined;
+    return row && { type: 'message', seq, t: row.t, dir: row.dir, raw: row.msg };
   }
 
   deleteSession(id: string): boolean {
