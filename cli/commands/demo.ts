@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { runDemoAgent } from '../../fixtures/demo/agent.js';
 import { changeLine, diffRun, DiffSummary } from '../../replayer/diff.js';
 import { dbSource } from '../../replayer/dbSource.js';
 import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
@@ -44,10 +43,12 @@ Runs offline; the demo server (dist/fixtures/demo/server.js) has AWS-style tools
 
       say(`recording: demo-agent → mcp-replay record → demo MCP server (db ${db})`);
       const serverLog: string[] = [];
+      // Loaded here: the MCP SDK client is for the demo only, not every command's start-up.
+      const { runDemoAgent } = await import('../../fixtures/demo/agent.js');
       const run = await runDemoAgent(
         process.execPath,
         [CLI, 'record', '--db', db, '--name', name, '--', process.execPath, SERVER],
-        (text) => serverLog.push(text),
+        (text: string) => serverLog.push(text),
       );
       const store = openStore(db, { mustExist: true });
       try {
