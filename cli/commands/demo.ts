@@ -77,7 +77,7 @@ Runs offline; the demo server (dist/fixtures/demo/server.js) has AWS-style tools
         );
         for (const [label, file, policy] of [
           ['2. replayed', seedName, seed],
-          ['  replayed', strictName, strict],
+          ['   replayed', strictName, strict],
         ] as const) {
           const s = new ReplaySummary(policy);
           for (const d of dryRun(policy, timeline([source]))) s.add(d);
