@@ -1,10 +1,13 @@
 import { Command } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiff } from './commands/diff.js';
+import { registerEnforce } from './commands/enforce.js';
 import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerSimulate } from './commands/simulate.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,10 +21,13 @@ export function buildProgram(): Command {
     // `record -- CMD --flag`: options after CMD belong to CMD.
     .enablePositionalOptions();
   registerRecord(program);
+  registerEnforce(program);
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
   registerDiff(program);
+  registerSimulate(program);
+  registerApprovals(program);
   registerDemo(program);
   return program;
 }

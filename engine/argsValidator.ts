@@ -3,8 +3,12 @@ import addFormatsModule from 'ajv-formats';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-/** One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats. */
-const ajv = addFormats(new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true }));
+/**
+ * One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats.
+ * `strictTypes` is off: schemas without `type` (SPEC §2's own `{"properties": …, "required": …}`)
+ * are valid JSON Schema and must compile.
+ */
+const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, allErrors: false, allowUnionTypes: true }));
 
 export type ArgsValidator = (args: unknown) => string | undefined;
 

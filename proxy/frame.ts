@@ -23,7 +23,7 @@ export class Frame {
   private didParse = false;
   private textCache: string | undefined;
   /** Set by taps for the taps after them, e.g. the recorder's `seq` for the enforcer's audit. */
-  readonly notes: { seq?: number } = {};
+  readonly notes: { seq?: number; t?: number } = {};
 
   constructor(
     readonly dir: Direction,

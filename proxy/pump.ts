@@ -12,6 +12,17 @@ export interface PumpOptions {
   clock: () => number;
   /** A tap failed (it is skipped for that frame: the message still goes through). */
   onTapError?: (err: unknown) => void;
+  /**
+   * Defers the processing of received bytes, so that all the chunks that arrive in one turn of
+   * the event loop (from both sides) make one batch: one transaction instead of one per chunk.
+   * The stdio proxy passes `setImmediate`; without it every chunk is a batch at once.
+   */
+  defer?: (fn: () => void) => void;
+  /**
+   * Runs a whole batch (taps and flushes) as one unit, e.g. one db transaction: the gateway's
+   * decisions, their audit and the recorded messages then commit together, once.
+   */
+  atomic?: (fn: () => void) => void;
 }
 
 /** JSON-RPC error code for requests the server died before answering. */
@@ -29,6 +40,7 @@ export class Pump {
   private readonly contexts: TapContext[];
   private out: { c2s: Buffer[]; s2c: Buffer[] } | undefined;
   private serverGone = false;
+  private inbox: { dir: Direction; lines: Buffer[] }[] = [];
   private gone = '';
 
   constructor(private readonly options: PumpOptions) {
@@ -51,6 +63,7 @@ export class Pump {
   end(dir: Direction): void {
     const rest = this.splitters[dir].end();
     if (rest) this.admit(dir, [rest]);
+    this.drainInbox();
   }
 
   event(event: PumpEvent): void {
@@ -63,6 +76,7 @@ export class Pump {
    */
   serverExited(code: number | null, signal: string | null): void {
     if (this.serverGone) return;
+    this.drainInbox();
     this.serverGone = true;
     this.gone = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const ids = this.pending.drain();
@@ -77,13 +91,29 @@ export class Pump {
   }
 
   private admit(dir: Direction, lines: Buffer[]): void {
+    const { defer } = this.options;
+    if (!defer) return this.process([{ dir, lines }]);
+    this.inbox.push({ dir, lines });
+    if (this.inbox.length === 1) defer(() => this.drainInbox());
+  }
+
+  private drainInbox(): void {
+    if (this.inbox.length === 0) return;
+    const inbox = this.inbox;
+    this.inbox = [];
+    this.process(inbox);
+  }
+
+  private process(inbox: { dir: Direction; lines: Buffer[] }[]): void {
     const t = this.options.clock();
-    const first = dir === 'c2s' ? 0 : this.options.taps.length - 1;
     this.batch(() => {
-      for (const bytes of lines) {
-        const frame = new Frame(dir, bytes, t);
-        if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
-        this.travel(frame, first);
+      for (const { dir, lines } of inbox) {
+        const first = dir === 'c2s' ? 0 : this.options.taps.length - 1;
+        for (const bytes of lines) {
+          const frame = new Frame(dir, bytes, t);
+          if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
+          this.travel(frame, first);
+        }
       }
     });
   }
@@ -95,9 +125,19 @@ export class Pump {
       return;
     }
     const out = (this.out = { c2s: [], s2c: [] });
-    try {
+    let ran = false;
+    const run = () => {
+      ran = true;
       fn();
       for (const tap of this.options.taps) this.guard(() => tap.flush?.());
+    };
+    try {
+      if (this.options.atomic) this.options.atomic(run);
+      else run();
+    } catch (err) {
+      // The unit could not start (or commit): the traffic still flows, each tap on its own.
+      this.options.onTapError?.(err);
+      if (!ran) run();
     } finally {
       this.out = undefined;
     }

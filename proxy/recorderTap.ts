@@ -46,6 +46,7 @@ export class RecorderTap implements Tap {
       return undefined;
     }
     frame.notes.seq = this.seq;
+    frame.notes.t = t;
     const first = (Array.isArray(json) ? json[0] : json) as { method?: unknown; id?: unknown } | null | undefined;
     const method = typeof first?.method === 'string' ? first.method : null;
     const id = first?.id === undefined || first.id === null ? null : JSON.stringify(first.id);

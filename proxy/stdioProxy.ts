@@ -15,6 +15,8 @@ export interface StdioProxyOptions {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
+  /** Runs each batch as one unit (see PumpOptions.atomic). */
+  atomic?: (fn: () => void) => void;
   /** How long to wait, after the server exits, for the rest of its stdout. */
   drainMs?: number;
 }
@@ -45,6 +47,8 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const pump = new Pump({
     taps: options.taps,
     clock: () => clock.micros(),
+    defer: setImmediate,
+    atomic: options.atomic,
     write: (dir, bytes) => {
       if (dir === 'c2s') {
         if (child.stdin.writable && !child.stdin.write(bytes)) pauseUntilDrain(stdin, child.stdin);

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../engine/errors.js';
+import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
+import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
@@ -46,10 +48,11 @@ export class Store {
     readonly db: Db,
     readonly file: string,
   ) {
+    // First, so that the pragmas and migrations below wait for another process opening the db.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
     db.pragma('mmap_size = 268435456');
     migrate(db, file);
@@ -216,6 +219,55 @@ export class Store {
   deleteSession(id: string): boolean {
     return this.stmts.deleteSession.run(id).changes > 0;
   }
+
+  // Audit and approvals (enforce): the SQL is in decisionLog.ts and approvalQueue.ts.
+  private decisionLog?: DecisionLog;
+  private approvalQueue?: ApprovalQueue;
+  private get decisions(): DecisionLog {
+    return (this.decisionLog ??= new DecisionLog(this.db));
+  }
+  private get approvals(): ApprovalQueue {
+    return (this.approvalQueue ??= new ApprovalQueue(this.db));
+  }
+
+  /** Stores one live decision beside the message it decided (the session must exist). */
+  recordDecision(d: DecisionRecord): void {
+    this.decisions.record(d);
+  }
+
+  /** A session's stored decisions in message order (several rows for one message: verdict, then outcome). */
+  sessionDecisions(sessionId: string): DecisionRecord[] {
+    return this.decisions.ofSession(sessionId);
+  }
+
+  /** Queues a call for a human; returns it with its id. */
+  enqueueApproval(req: ApprovalRequest): Approval {
+    return this.approvals.enqueue(req);
+  }
+
+  getApproval(id: number): Approval | undefined {
+    return this.approvals.get(id);
+  }
+
+  /** Pending requests still within their deadline at `now` (ms since the epoch), oldest first. */
+  pendingApprovals(now: number): Approval[] {
+    return this.approvals.pending(now);
+  }
+
+  /** Approves or rejects atomically: false unless the request was pending and within its deadline. */
+  resolveApproval(id: number, status: 'approved' | 'rejected', by: string, at: number): boolean {
+    return this.approvals.resolve(id, status, by, at);
+  }
+
+  /** Marks one pending request expired (the gateway stopped waiting); false if already answered. */
+  expireApproval(id: number, at: number, by?: string): boolean {
+    return this.approvals.expire(id, at, by);
+  }
+
+  /** Marks every pending request past its deadline expired; returns how many. */
+  expireDueApprovals(now: number): number {
+    return this.approvals.expireDue(now);
+  }
 }
 
 function migrate(db: Db, file: string): void {
@@ -225,7 +277,10 @@ function migrate(db: Db, file: string): void {
   }
   if (version === MIGRATIONS.length) return;
   db.transaction(() => {
-    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    // Read again under the write lock: another process opening the same new db may have
+    // migrated it between our first look and our BEGIN IMMEDIATE.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
 }

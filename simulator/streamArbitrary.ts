@@ -1,0 +1,85 @@
+import fc, { type Arbitrary } from 'fast-check';
+import { schemaArbitrary } from './schemaArbitrary.js';
+import { trafficArbitraries, type Timing, type TrafficParams } from './traffic.js';
+import type { PoolTool, ToolPool } from './toolPool.js';
+import type { SimCall } from './types.js';
+
+export const GRANTS = ['agent-a', 'agent-b', 'agent-c'] as const;
+export const MAX_SESSIONS = 4;
+
+export interface StreamOptions {
+  pool: ToolPool;
+  /** Limit and expectation windows (ms): timings are drawn around them. */
+  windows: readonly number[];
+  /** Adversarial strings mixed into arguments; empty = arguments from the schemas only. */
+  adversarial: readonly string[];
+  /** Longest stream drawn (calls). */
+  maxCalls?: number;
+}
+
+interface Drawn {
+  traffic: TrafficParams;
+  /** Grant index of sessions s1…s4. */
+  grants: number[];
+  calls: (readonly [tiny: number, code: number, session: number, call: readonly [string, unknown]])[];
+}
+
+/**
+ * Whole call streams: several sessions (each under one grant), tools from the pool with
+ * arguments from their schemas and adversarial values, times from a traffic shape. Calls are in
+ * timeline order (time, then session), the order `replay` merges sessions in, so a
+ * counterexample written as JSONL replays to the same decisions.
+ */
+export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
+  const traffic = trafficArbitraries(options.windows);
+  const adv = options.adversarial.length > 0 ? fc.constantFrom(...options.adversarial) : undefined;
+  const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
+    const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
+    return fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args));
+  };
+  const group = (tools: readonly PoolTool[]) =>
+    tools.length === 1 ? callOf(tools[0]!) : fc.oneof(...tools.map(callOf));
+  const { primary, extra } = options.pool;
+  const call =
+    primary.length === 0
+      ? group(extra)
+      : extra.length === 0
+        ? group(primary)
+        : fc.oneof({ arbitrary: group(primary), weight: 4 }, { arbitrary: group(extra), weight: 1 });
+  const drawn: Arbitrary<Drawn> = fc.record({
+    traffic: traffic.params,
+    grants: fc.array(fc.integer({ min: 0, max: GRANTS.length - 1 }), {
+      minLength: MAX_SESSIONS,
+      maxLength: MAX_SESSIONS,
+    }),
+    // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
+    calls: fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), call), {
+      maxLength: options.maxCalls ?? 40,
+      size: 'max',
+    }),
+  });
+  return drawn.map((d) => toCalls(d, traffic.times));
+}
+
+function toCalls(d: Drawn, times: (p: TrafficParams, t: readonly Timing[]) => number[]): SimCall[] {
+  const at = times(
+    d.traffic,
+    d.calls.map(([tiny, code]): Timing => [tiny, code]),
+  );
+  const calls = d.calls.map(([, , session, [tool, args]], i) => ({
+    i,
+    call: {
+      at: at[i]!,
+      session: `s${session + 1}`,
+      grant: GRANTS[d.grants[session]!]!,
+      tool,
+      args,
+    } satisfies SimCall,
+  }));
+  calls.sort((a, b) => a.call.at - b.call.at || cmp(a.call.session, b.call.session) || a.i - b.i);
+  return calls.map((c) => c.call);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,98 @@
+import { globToRegExp, isGlob } from '../engine/glob.js';
+import { nameVariants } from './adversarial.js';
+import type { SimPolicy, ToolSpec } from './types.js';
+
+/** A name to call and the schemas its arguments are drawn from (one picked per call). */
+export interface PoolTool {
+  name: string;
+  /** The tool's `inputSchema`, then the `args` schemas the policies apply to it (values they admit). */
+  schemas: unknown[];
+}
+
+export interface ToolPool {
+  /** The catalog (or, without one, the tools the policies name): most calls go to these. */
+  primary: PoolTool[];
+  /** Names the catalog does not list: policy keys, glob instantiations, case/look-alike variants. */
+  extra: PoolTool[];
+  /** The names in `extra` that are case, look-alike or padding variants of another name. */
+  variants: Set<string>;
+}
+
+/** `delete_*` → `delete_x`: a concrete name a glob matches. */
+export function instantiate(glob: string, fill = 'x'): string {
+  return glob.replace(/[*?]/g, fill);
+}
+
+/** The policies' `tools` keys and `hide` entries, in file order (hidden tools get called anyway). */
+function policyKeys(p: SimPolicy): string[] {
+  const doc = p.doc as { tools?: Record<string, unknown>; hide?: unknown } | null;
+  const keys = doc?.tools && typeof doc.tools === 'object' ? Object.keys(doc.tools) : [];
+  const hidden = Array.isArray(doc?.hide) ? doc.hide.filter((h): h is string => typeof h === 'string') : [];
+  return [...keys, ...hidden];
+}
+
+/** The `args` schemas the policies apply to `name` (distinct, policy order). */
+export function argsSchemasFor(policies: readonly SimPolicy[], name: string): unknown[] {
+  const out = new Map<string, unknown>();
+  for (const p of policies) {
+    const rule = p.policy.ruleFor(name);
+    if (!rule) continue;
+    const spec = (p.doc as { tools: Record<string, { args?: unknown }> }).tools[rule.key];
+    if (spec?.args !== undefined) out.set(JSON.stringify(spec.args), spec.args);
+  }
+  return [...out.values()];
+}
+
+const OBJECT = { type: 'object' };
+
+/** A catalog tool's schemas: its input schema, plus what the policies admit (so allowed calls get drawn too). */
+function poolTool(t: ToolSpec, policies: readonly SimPolicy[]): PoolTool {
+  const own = t.inputSchema === undefined ? [] : [t.inputSchema];
+  const admitted = argsSchemasFor(policies, t.name).filter((s) => JSON.stringify(s) !== JSON.stringify(t.inputSchema));
+  const schemas = [...own, ...admitted];
+  return { name: t.name, schemas: schemas.length > 0 ? schemas : [OBJECT] };
+}
+
+/**
+ * Concrete tool names for a set of policy keys: exact keys as they are; each glob as `x` and
+ * empty fillings, plus every other key's instantiation it also matches (`delete_*` gets
+ * `delete_temp_x` from `delete_temp_*`), which is where precedence holes hide.
+ */
+export function namesFromKeys(keys: readonly string[]): string[] {
+  const out = new Set<string>();
+  const concrete = keys.map((k) => (isGlob(k) ? instantiate(k) : k));
+  for (const k of keys) {
+    if (!isGlob(k)) {
+      out.add(k);
+      continue;
+    }
+    out.add(instantiate(k));
+    out.add(instantiate(k, ''));
+    const re = globToRegExp(k);
+    for (const c of concrete) if (re.test(c)) out.add(c);
+  }
+  return [...out];
+}
+
+/**
+ * What to call: the catalog first (or, with none, the names the policies' keys give); then the
+ * names an agent could send that the catalog does not list. Deterministic order.
+ */
+export function buildToolPool(catalog: readonly ToolSpec[] | undefined, policies: readonly SimPolicy[]): ToolPool {
+  const keys = [...new Set(policies.flatMap(policyKeys))];
+  const fromPolicy = namesFromKeys(keys).map((name) => poolTool({ name }, policies));
+  const primary = catalog && catalog.length > 0 ? catalog.map((t) => poolTool(t, policies)) : fromPolicy;
+  const known = new Set(primary.map((t) => t.name));
+  const extra: PoolTool[] = [];
+  const variants = new Set<string>();
+  const add = (t: PoolTool) => {
+    if (known.has(t.name)) return false;
+    known.add(t.name);
+    extra.push(t);
+    return true;
+  };
+  for (const t of fromPolicy) add(t);
+  for (const t of [...primary, ...fromPolicy])
+    for (const name of nameVariants(t.name)) if (add({ name, schemas: t.schemas })) variants.add(name);
+  return { primary, extra, variants };
+}
