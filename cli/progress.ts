@@ -127,8 +127,7 @@ export function measuredSources(
     };
     const callMessages = s.callMessages?.bind(s);
     return {
-      info: s.info,
-      origin: s.origin,
+      ...s,
       records: () => measured(s.records()),
       ...(callMessages ? { callMessages: () => measured(callMessages()) } : {}),
     };

@@ -11,6 +11,7 @@ export function dbSource(store: Store, id: string): SessionSource {
     origin: `db:${info.id}`,
     records: () => store.records(info.id),
     callMessages: () => store.callMessages(info.id),
+    messageAt: (seq) => store.messageAt(info.id, seq),
   };
 }
 

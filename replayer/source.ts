@@ -11,4 +11,6 @@ export interface SessionSource {
    * `initialize`, in `seq` order (a superset; `callsOf` still checks each).
    */
   callMessages?(): Iterable<MessageRecord>;
+  /** Optional direct lookup of one message by `seq` (else: scan `records()`). */
+  messageAt?(seq: number): MessageRecord | undefined;
 }

@@ -87,6 +87,7 @@ export class Store {
         `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
+      messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -205,6 +206,12 @@ export class Store {
     for (const [seq, t, raw] of rows as IterableIterator<[number, number, string]>) {
       yield { type: 'message', seq, t, dir: 'c2s', raw };
     }
+  }
+
+  /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */
+  messageAt(sessionId: string, seq: number): MessageRecord | undefined {
+    const row = this.stmts.messageAt.get(sessionId, seq) as { t: number; dir: Direction; msg: string } | undefined;
+    return row && { type: 'message', seq, t: row.t, dir: row.dir, raw: row.msg };
   }
 
   deleteSession(id: string): boolean {

@@ -224,3 +224,13 @@ describe('diff TUI', () => {
     expect(frame()).toBe(before);
   });
 });
+
+describe('the TUI layering', () => {
+  it('keeps the display order of decisions and transitions in step with the engine and the replayer', async () => {
+    const { DECISIONS } = await import('../../engine/index.js');
+    const { TRANSITIONS } = await import('../../replayer/index.js');
+    const { DECISION_ORDER, TRANSITION_ORDER } = await import('../../tui/diff/order.js');
+    expect(DECISION_ORDER).toEqual(DECISIONS);
+    expect(TRANSITION_ORDER).toEqual(TRANSITIONS);
+  });
+});

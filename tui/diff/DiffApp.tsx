@@ -1,6 +1,6 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { TRANSITIONS } from '../../replayer/diff.js';
+import { TRANSITION_ORDER as TRANSITIONS } from './order.js';
 import { Detail } from './Detail.js';
 import { DECISION_COLOR, describeSide, fit, relTime } from './format.js';
 import { Header, headerHeight, type MatrixSummary } from './Header.js';
