@@ -1,4 +1,9 @@
 import { Command } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDiff } from './commands/diff.js';
+import { registerEnforce } from './commands/enforce.js';
+import { registerRecord } from './commands/record.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSessions } from './commands/sessions.js';
@@ -12,10 +17,17 @@ export function buildProgram(): Command {
     .description("Record, replay, diff, simulate and enforce policies over AI agents' MCP traffic")
     .version(VERSION)
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // `record -- CMD --flag`: options after CMD belong to CMD.
+    .enablePositionalOptions();
+  registerRecord(program);
+  registerEnforce(program);
   registerSessions(program);
   registerPolicy(program);
   registerReplay(program);
+  registerDiff(program);
   registerSimulate(program);
+  registerApprovals(program);
+  registerDemo(program);
   return program;
 }

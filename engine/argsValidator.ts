@@ -14,7 +14,14 @@ export type ArgsValidator = (args: unknown) => string | undefined;
 
 /** Compiles an `args` JSON Schema once; the validator returns why arguments fail, or undefined. */
 export function compileArgsSchema(schema: unknown): ArgsValidator {
-  const validate: ValidateFunction = ajv.compile(schema as object);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema as object);
+  } finally {
+    // The compiled function stands alone: forget the schema, so a reloaded policy with the same
+    // `$id` compiles again and a long-running gateway does not keep every old version.
+    ajv.removeSchema(schema as object);
+  }
   return (args) => {
     if (validate(args ?? {})) return undefined;
     return describe(validate.errors?.[0]);

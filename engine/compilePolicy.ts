@@ -20,6 +20,10 @@ export interface CompiledLimit {
   keyPrefix: string;
   /** "10 calls per minute per grant (counter x)" */
   text: string;
+  /** The throttle reason: `<path>: <text>`. */
+  reason: string;
+  /** Interned counter keys by scope key (a cache of the decide hot path). */
+  keys: Map<string, string>;
 }
 
 export interface CompiledRule {
@@ -30,6 +34,11 @@ export interface CompiledRule {
   reason: string | undefined;
   args: ArgsValidator | undefined;
   limits: readonly CompiledLimit[];
+  /** Precomputed: `<path>.args`, and the reasons of deny, approval and allow decisions. */
+  argsPath: string;
+  denyReason: string;
+  approvalReason: string;
+  allowReason: string;
 }
 
 export interface HideEntry {
@@ -107,6 +116,7 @@ export function compilePolicy(text: string): CompileResult {
       const scope = spec.scope ?? 'grant';
       const counter = spec.counter ?? `${ownerKey}#${i}`;
       const per = scope === 'global' ? '' : ` per ${scope}`;
+      const text = `at most ${spec.max} call${spec.max === 1 ? '' : 's'} per ${describeWindow(windowMs)}${per} (counter ${counter})`;
       return {
         path: jsonPath(parts),
         counter,
@@ -114,7 +124,9 @@ export function compilePolicy(text: string): CompileResult {
         windowMs,
         max: spec.max,
         keyPrefix: `${counter}\u0000${scope}\u0000`,
-        text: `at most ${spec.max} call${spec.max === 1 ? '' : 's'} per ${describeWindow(windowMs)}${per} (counter ${counter})`,
+        text,
+        reason: `${jsonPath(parts)}: ${text}`,
+        keys: new Map(),
       };
     });
 
@@ -129,13 +141,18 @@ export function compilePolicy(text: string): CompileResult {
         errors.push(at([...parts, 'args'], `invalid JSON Schema: ${(err as Error).message}`));
       }
     }
+    const path = jsonPath(parts);
     rules.push({
       key,
-      path: jsonPath(parts),
+      path,
       action: spec.action ?? 'allow',
       reason: spec.reason,
       args,
       limits: compileLimits(spec.limits ?? [], parts, key),
+      argsPath: `${path}.args`,
+      denyReason: spec.reason ?? `denied by ${path}`,
+      approvalReason: spec.reason ?? `${path} requires approval`,
+      allowReason: spec.reason ?? `allowed by ${path}`,
     });
   }
   if (errors.length > 0) return { ok: false, errors };

@@ -18,9 +18,14 @@ export class MemoryLimiter implements Limiter {
   private readonly keys = new Map<string, Timeline>();
 
   wait(key: string, windowMs: number, max: number, now: number): number {
-    const tl = this.keys.get(key);
     if (max <= 0) return Infinity;
-    if (!tl) return 0;
+    const tl = this.keys.get(key);
+    if (!tl) {
+      // Note the window all the same: a later record() with a shorter one must not forget
+      // calls this window still reaches (limits of several tools sharing one counter).
+      this.keys.set(key, { times: [], head: 0, keepMs: windowMs });
+      return 0;
+    }
     if (windowMs > tl.keepMs) tl.keepMs = windowMs;
     const { times } = tl;
     // Index one past the last time ≤ now (usually the end).

@@ -5,3 +5,17 @@ export { jsonlSource, parseJsonlLine, sessionToJsonl, recordToJsonl } from './js
 export { dbSource, resolveSources } from './dbSource.js';
 export { readLines } from './lines.js';
 export type { SessionSource } from './source.js';
+export {
+  diffRun,
+  DiffSummary,
+  changeLine,
+  isChange,
+  parseTransitions,
+  transitionOf,
+  TRANSITIONS,
+  type DiffedCall,
+  type DiffOptions,
+  type Transition,
+  type ToolDiff,
+} from './diff.js';
+export { exchangesOf, type Exchange } from './exchanges.js';

@@ -36,4 +36,52 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: sliding-window counters of the live gateway (store/sqliteLimiter.ts). One row per allowed
+  // call: its counter key and time (ms since the epoch); per key, how long times must be kept.
+  `
+  CREATE TABLE limiter_calls (
+    key TEXT NOT NULL,
+    t   REAL NOT NULL
+  );
+  CREATE INDEX limiter_calls_by_key ON limiter_calls(key, t);
+  CREATE TABLE limiter_keys (
+    key     TEXT PRIMARY KEY,
+    keep_ms REAL NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 3: the audit of live decisions (store/decisionLog.ts) and the approvals queue
+  // (store/approvalQueue.ts). Times are ms since the epoch.
+  `
+  CREATE TABLE decisions (
+    id             INTEGER PRIMARY KEY,
+    session_id     TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    rpc_id         TEXT,
+    tool           TEXT NOT NULL,
+    decision       TEXT NOT NULL CHECK (decision IN ('allow', 'deny', 'throttle', 'approval')),
+    reason         TEXT NOT NULL,
+    rule           TEXT NOT NULL,
+    retry_after_ms INTEGER,
+    policy_sha256  TEXT NOT NULL,
+    at             REAL NOT NULL,
+    enforced       INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX decisions_by_message ON decisions(session_id, seq);
+  CREATE TABLE approvals (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id   TEXT,
+    seq          INTEGER,
+    grant_id     TEXT NOT NULL,
+    tool         TEXT NOT NULL,
+    args         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    requested_at REAL NOT NULL,
+    expires_at   REAL,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
+    decided_at   REAL,
+    decided_by   TEXT
+  );
+  CREATE INDEX approvals_by_status ON approvals(status, requested_at);
+  `,
 ];

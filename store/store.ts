@@ -2,8 +2,10 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../engine/errors.js';
+import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
+import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
 
@@ -46,10 +48,13 @@ export class Store {
     readonly db: Db,
     readonly file: string,
   ) {
+    // First, so that the pragmas and migrations below wait for another process opening the db.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
+    db.pragma('mmap_size = 268435456');
     migrate(db, file);
     this.stmts = {
       insertSession: db.prepare(
@@ -71,11 +76,20 @@ export class Store {
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
       records: db.prepare(
-        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = ?1
+        `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
          UNION ALL
-         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = ?1
+         SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
          ORDER BY seq`,
       ),
+      // Only the client's messages that can hold a tools/call or an initialize (batches are kept:
+      // their method column is the first element's). Raw rows: replay reads millions of them.
+      callMessages: db
+        .prepare(
+          `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+             AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+           ORDER BY seq`,
+        )
+        .raw(true),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -162,7 +176,7 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate(sessionId) as IterableIterator<{
+    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;
@@ -183,8 +197,69 @@ export class Store {
     }
   }
 
+  /**
+   * The client messages of a session that can be a `tools/call` or an `initialize`, in `seq`
+   * order: what replay and diff read (a superset of them; the caller still parses and checks).
+   */
+  *callMessages(sessionId: string): Generator<MessageRecord> {
+    for (const [seq, t, raw] of this.stmts.callMessages.iterate(sessionId) as IterableIterator<
+      [number, number, string]
+    >) {
+      yield { type: 'message', seq, t, dir: 'c2s', raw };
+    }
+  }
+
   deleteSession(id: string): boolean {
     return this.stmts.deleteSession.run(id).changes > 0;
+  }
+
+  // Audit and approvals (enforce): the SQL is in decisionLog.ts and approvalQueue.ts.
+  private decisionLog?: DecisionLog;
+  private approvalQueue?: ApprovalQueue;
+  private get decisions(): DecisionLog {
+    return (this.decisionLog ??= new DecisionLog(this.db));
+  }
+  private get approvals(): ApprovalQueue {
+    return (this.approvalQueue ??= new ApprovalQueue(this.db));
+  }
+
+  /** Stores one live decision beside the message it decided (the session must exist). */
+  recordDecision(d: DecisionRecord): void {
+    this.decisions.record(d);
+  }
+
+  /** A session's stored decisions in message order (several rows for one message: verdict, then outcome). */
+  sessionDecisions(sessionId: string): DecisionRecord[] {
+    return this.decisions.ofSession(sessionId);
+  }
+
+  /** Queues a call for a human; returns it with its id. */
+  enqueueApproval(req: ApprovalRequest): Approval {
+    return this.approvals.enqueue(req);
+  }
+
+  getApproval(id: number): Approval | undefined {
+    return this.approvals.get(id);
+  }
+
+  /** Pending requests still within their deadline at `now` (ms since the epoch), oldest first. */
+  pendingApprovals(now: number): Approval[] {
+    return this.approvals.pending(now);
+  }
+
+  /** Approves or rejects atomically: false unless the request was pending and within its deadline. */
+  resolveApproval(id: number, status: 'approved' | 'rejected', by: string, at: number): boolean {
+    return this.approvals.resolve(id, status, by, at);
+  }
+
+  /** Marks one pending request expired (the gateway stopped waiting); false if already answered. */
+  expireApproval(id: number, at: number, by?: string): boolean {
+    return this.approvals.expire(id, at, by);
+  }
+
+  /** Marks every pending request past its deadline expired; returns how many. */
+  expireDueApprovals(now: number): number {
+    return this.approvals.expireDue(now);
   }
 }
 
@@ -195,7 +270,10 @@ function migrate(db: Db, file: string): void {
   }
   if (version === MIGRATIONS.length) return;
   db.transaction(() => {
-    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    // Read again under the write lock: another process opening the same new db may have
+    // migrated it between our first look and our BEGIN IMMEDIATE.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
 }

@@ -4,6 +4,7 @@ import { resolveSources } from '../../replayer/dbSource.js';
 import { timeline } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output, row, table } from '../output.js';
+import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface ReplayOptions extends CommonOptions {
   policy: string;
@@ -32,16 +33,22 @@ export function registerReplay(program: Command): void {
   ).action((sessions: string[], opts: ReplayOptions) => {
     const policy = loadPolicy(opts.policy);
     const db = lazyStore(opts);
+    let opened = false;
     try {
-      const sources = resolveSources(sessions, db.get);
+      const sources = resolveSources(sessions, () => ((opened = true), db.get()));
+      const measured = measuredSources(sources, () => (opened ? db.get() : undefined));
+      const progress = new Progress('calls', measured.fraction, {
+        enabled: progressWanted(!opts.quiet || opts.json === true),
+      });
       const out = new Output();
       const summary = new ReplaySummary(policy);
       const widths = [10, 9, 24, 9];
-      let first: number | undefined;
+      const origin = Math.min(...sources.map((s) => Date.parse(s.info.startedAt)));
       if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
-      for (const d of dryRun(policy, timeline(sources, { grant: opts.grant }), {
+      for (const d of dryRun(policy, timeline(measured.sources, { grant: opts.grant }), {
         assumeApproval: opts.assumeApproval,
       })) {
+        progress.tick();
         summary.add(d);
         const { call, verdict } = d;
         if (opts.json) {
@@ -59,7 +66,6 @@ export function registerReplay(program: Command): void {
           if (verdict.retryAfterMs !== undefined) line.retryAfterMs = verdict.retryAfterMs;
           out.json(line);
         } else if (!opts.quiet) {
-          first ??= call.at;
           const reason =
             verdict.retryAfterMs !== undefined
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
@@ -67,7 +73,7 @@ export function registerReplay(program: Command): void {
           out.line(
             row(
               [
-                `+${((call.at - first) / 1000).toFixed(3)}s`,
+                `+${((call.at - origin) / 1000).toFixed(3)}s`,
                 call.session.slice(0, 9),
                 call.tool,
                 verdict.decision,
@@ -78,6 +84,7 @@ export function registerReplay(program: Command): void {
           );
         }
       }
+      progress.done();
       if (opts.json) out.json(summary.toJSON());
       else {
         const s = summary.toJSON();

@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
+import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
-import { Output, table } from '../output.js';
+import { Output, row, table } from '../output.js';
 
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('manage recorded sessions');
@@ -25,6 +26,49 @@ export function registerSessions(program: Command): void {
           s.endedAt ? (s.exitCode === undefined || s.exitCode === null ? 'ended' : `exit ${s.exitCode}`) : 'open',
         ]);
         for (const l of table(['ID', 'NAME', 'STARTED', 'MESSAGES', 'CALLS', 'STATUS'], rows)) out.line(l);
+      }
+      out.flush();
+    } finally {
+      db.close();
+    }
+  });
+
+  withCommon(
+    sessions
+      .command('show')
+      .description("a session's calls with their latency (request → response) and outcome")
+      .argument('<id>', 'session id or unique prefix')
+      .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
+  ).action((id: string, opts: CommonOptions & { all?: boolean }) => {
+    const db = lazyStore(opts);
+    try {
+      const store = db.get();
+      const info = store.resolveSession(id);
+      const out = new Output();
+      const exchanges = exchangesOf(store.records(info.id), opts.all ? undefined : (m) => m === 'tools/call');
+      if (opts.json) {
+        out.json({ type: 'session', ...info });
+        for (const x of exchanges) out.json(exchangeJson(x));
+      } else {
+        const status = info.endedAt
+          ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
+          : 'open';
+        out.line(`session ${info.id}${info.name ? ` (${info.name})` : ''}`);
+        out.line(`started ${info.startedAt}, ${status}`);
+        const command = (info.server as { command?: unknown } | undefined)?.command;
+        if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
+        out.line('');
+        const widths = [6, 10, 40, 10];
+        out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', 'OUTCOME'], widths));
+        let n = 0;
+        for (const x of exchanges) {
+          n++;
+          const what =
+            x.tool !== undefined ? `${x.tool} ${truncate(JSON.stringify(x.args), 40 - x.tool.length - 1)}` : x.method;
+          const outcome = x.detail ? `${x.outcome}: ${truncate(x.detail.replace(/\s+/g, ' '), 60)}` : x.outcome;
+          out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), outcome], widths));
+        }
+        if (n === 0) out.line(opts.all ? '(no requests)' : '(no tool calls; --all shows every request)');
       }
       out.flush();
     } finally {
@@ -127,4 +171,24 @@ export function parseMeta(raw: string): { method: string | null; id: string | nu
   } catch {
     return { method: null, id: null };
   }
+}
+
+function exchangeJson(x: Exchange): Record<string, unknown> {
+  const line: Record<string, unknown> = { type: 'call', seq: x.seq, t: x.t, dir: x.dir, method: x.method, id: x.id };
+  if (x.tool !== undefined) {
+    line.tool = x.tool;
+    line.args = x.args;
+  }
+  line.latencyMs = x.latencyUs === undefined ? null : x.latencyUs / 1000;
+  line.outcome = x.outcome;
+  if (x.detail !== undefined) line.detail = x.detail;
+  return line;
+}
+
+function latency(x: Exchange): string {
+  return x.latencyUs === undefined ? '-' : `${(x.latencyUs / 1000).toFixed(1)} ms`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
 }

@@ -1,0 +1,81 @@
+/**
+ * A `tools/call` round trip (server-everything's `echo`) through each way of reaching the server,
+ * sequentially and with 50 calls in flight: directly, through a bare byte-pipe forwarder (the floor
+ * for any Node proxy: one more process hop), and through `mcp-replay record`. Rounds interleave the
+ * configurations so machine load hits them alike; the medians are compared with the byte pipe.
+ *
+ *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = join(import.meta.dirname, '..');
+const server = [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
+const cli = join(root, 'dist/cli/main.js');
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, calls: { type: 'string' } } });
+const ROUNDS = Number(values.rounds ?? 5);
+const CALLS = Number(values.calls ?? 300);
+const IN_FLIGHT = 50;
+
+const tmp = mkdtempSync(join(tmpdir(), 'mcp-replay-bench-'));
+const configs: Record<string, (round: number) => string[]> = {
+  direct: () => server,
+  'byte pipe': () => [join(root, 'bench/bytePipe.mjs'), process.execPath, ...server],
+  record: (round) => [cli, 'record', '--db', join(tmp, `record-${round}.db`), '--', process.execPath, ...server],
+};
+
+async function measure(args: string[]): Promise<{ sequentialMs: number; perSecond: number }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  const call = (i: number) => client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
+  for (let i = 0; i < 50; i++) await call(i); // warm-up
+  let start = performance.now();
+  for (let i = 0; i < CALLS; i++) await call(i);
+  const sequentialMs = (performance.now() - start) / CALLS;
+  start = performance.now();
+  let next = 0;
+  const total = CALLS * 4;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < total) await call(next++);
+    }),
+  );
+  const perSecond = total / ((performance.now() - start) / 1000);
+  await client.close();
+  return { sequentialMs, perSecond };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results: Record<string, { seq: number[]; tput: number[] }> = {};
+console.log(
+  `proxy bench: ${ROUNDS} rounds × ${CALLS} sequential + ${CALLS * 4} with ${IN_FLIGHT} in flight; load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, args] of Object.entries(configs)) {
+    const r = await measure(args(round));
+    (results[name] ??= { seq: [], tput: [] }).seq.push(r.sequentialMs);
+    results[name].tput.push(r.perSecond);
+  }
+}
+const floor = results['byte pipe']!;
+console.log('config        sequential ms/call   × pipe   in flight calls/s   × pipe');
+for (const [name, r] of Object.entries(results)) {
+  const seq = median(r.seq);
+  const tput = median(r.tput);
+  console.log(
+    `${name.padEnd(13)} ${seq.toFixed(3).padStart(18)}   ${(seq / median(floor.seq)).toFixed(2).padStart(6)}   ${tput.toFixed(0).padStart(17)}   ${(tput / median(floor.tput)).toFixed(2).padStart(6)}`,
+  );
+}
+console.log(
+  `load after: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+rmSync(tmp, { recursive: true, force: true });

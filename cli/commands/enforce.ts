@@ -1,0 +1,117 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InputError } from '../../engine/errors.js';
+import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
+import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
+import type { DenyAs } from '../../proxy/enforce/responses.js';
+import { RecorderTap } from '../../proxy/recorderTap.js';
+import { SessionClock } from '../../proxy/sessionClock.js';
+import { runStdioProxy } from '../../proxy/stdioProxy.js';
+import type { Tap } from '../../proxy/tap.js';
+import { Redactor } from '../../recorder/redact.js';
+import { ulid } from '../../recorder/ulid.js';
+import { SqliteLimiter } from '../../store/sqliteLimiter.js';
+import { lazyStore, withCommon } from '../common.js';
+import { collect, type RecordOptions } from './record.js';
+
+interface EnforceOptions extends RecordOptions {
+  policy: string;
+  grant?: string;
+  shadow?: boolean;
+  record: boolean;
+  denyAs: DenyAs;
+  approvalTimeout: number;
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expects a number of seconds > 0, got "${v}"`);
+  return n;
+}
+
+export function registerEnforce(program: Command): void {
+  withCommon(
+    program
+      .command('enforce')
+      .description('live gateway over stdio: the recorder proxy, with every tools/call decided by the policy')
+      .usage('--policy FILE [options] -- <cmd> [args...]')
+      .requiredOption('--policy <file>', 'policy file (re-read when it changes; an invalid version is ignored)')
+      .option('--grant <id>', 'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)')
+      .option('--shadow', 'decide and record every call, enforce nothing (live dry-run)')
+      .option('--no-record', 'do not record the session (decisions are then not audited)')
+      .addOption(
+        new Option('--deny-as <how>', 'answer denied calls with a CallToolResult or a JSON-RPC error')
+          .choices(['result', 'error'])
+          .default('result'),
+      )
+      .option('--approval-timeout <s>', 'seconds to wait for an approval before denying', seconds, 60)
+      .option('--name <name>', 'a name for the session')
+      .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
+      .option('--no-redact', 'record secrets as they are (no redaction)')
+      .argument('<cmd...>', 'the MCP server command and its arguments')
+      .passThroughOptions()
+      .addHelpText(
+        'after',
+        `
+Denied calls get "Denied by policy: <reason>" (throttled: "Rate limited: ...; retry after <n> ms")
+and never reach the server. Counters live in the db, shared by every gateway on it.
+stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server's exit code.`,
+      ),
+    { json: false },
+  ).action(async (cmd: string[], opts: EnforceOptions) => {
+    const code = await enforce(cmd, opts);
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    process.exit(code);
+  });
+}
+
+async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
+  const [command, ...args] = cmd;
+  if (!command) throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD)');
+  const watcher = PolicyWatcher.open(opts.policy);
+  const db = lazyStore(opts);
+  try {
+    const store = db.get();
+    const clock = new SessionClock();
+    const sessionId = ulid(clock.startedAtMs);
+    const grant = opts.grant ?? (process.env.MCP_REPLAY_GRANT || undefined);
+    const taps: Tap[] = [];
+    if (opts.record) {
+      store.insertSession({
+        id: sessionId,
+        name: opts.name,
+        startedAt: clock.startedAt,
+        transport: 'stdio',
+        server: { command: cmd },
+        grant,
+      });
+      const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
+      taps.push(new RecorderTap(store, sessionId, redactor));
+    }
+    taps.push(
+      new EnforcerTap({
+        policy: () => watcher.policy,
+        limiter: new SqliteLimiter(store),
+        store,
+        recording: opts.record,
+        sessionId,
+        clock,
+        grant,
+        shadow: opts.shadow ?? false,
+        denyAs: opts.denyAs,
+        approvalTimeoutMs: opts.approvalTimeout * 1000,
+      }),
+    );
+    process.stderr.write(
+      `mcp-replay: enforcing ${opts.policy}${opts.shadow ? ' (shadow: nothing enforced)' : ''}` +
+        `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,
+    );
+    // One IMMEDIATE transaction a batch: decisions, counters, audit and messages commit together.
+    const tx = store.db.transaction((fn: () => void) => fn());
+    const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => tx.immediate(fn) });
+    if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
+    return exit.code;
+  } finally {
+    watcher.close();
+    db.close();
+  }
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { InputError } from '../../engine/errors.js';
+import { RecorderTap } from '../../proxy/recorderTap.js';
+import { SessionClock } from '../../proxy/sessionClock.js';
+import { runStdioProxy } from '../../proxy/stdioProxy.js';
+import { Redactor } from '../../recorder/redact.js';
+import { ulid } from '../../recorder/ulid.js';
+import { lazyStore, withCommon } from '../common.js';
+
+export interface RecordOptions {
+  db?: string;
+  name?: string;
+  /** `--redact KEY`... (string[]), or false for `--no-redact`. */
+  redact?: string[] | false;
+}
+
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+}
+
+export function registerRecord(program: Command): void {
+  withCommon(
+    program
+      .command('record')
+      .description(
+        'stdio proxy: spawn CMD as the MCP server, forward stdin/stdout both ways unchanged, record every message',
+      )
+      .usage('[options] -- <cmd> [args...]')
+      .option('--name <name>', 'a name for the session')
+      .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
+      .option('--no-redact', 'record secrets as they are (no redaction)')
+      .argument('<cmd...>', 'the MCP server command and its arguments')
+      .passThroughOptions()
+      .addHelpText(
+        'after',
+        `
+stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server's exit code.
+Example (a Claude Desktop / Cursor server entry):
+  "command": "npx", "args": ["mcp-replay", "record", "--", "npx", "@modelcontextprotocol/server-filesystem", "/data"]`,
+      ),
+    { json: false },
+  ).action(async (cmd: string[], opts: RecordOptions) => {
+    const code = await record(cmd, opts);
+    // stdout must be written out before exiting: it holds the last messages to the client.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    process.exit(code);
+  });
+}
+
+async function record(cmd: string[], opts: RecordOptions): Promise<number> {
+  const [command, ...args] = cmd;
+  if (!command) throw new InputError('record: missing the server command (mcp-replay record -- CMD [ARGS...])');
+  const db = lazyStore(opts);
+  const store = db.get();
+  const clock = new SessionClock();
+  const id = ulid(clock.startedAtMs);
+  store.insertSession({
+    id,
+    name: opts.name,
+    startedAt: clock.startedAt,
+    transport: 'stdio',
+    server: { command: cmd },
+  });
+  const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
+  process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
+  try {
+    const exit = await runStdioProxy({ command, args, clock, taps: [new RecorderTap(store, id, redactor)] });
+    if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
+    return exit.code;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,94 @@
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { INVALID_PARAMS, INVALID_REQUEST } from './responses.js';
+
+/** What the gateway does with one message from the client, before any policy applies. */
+export type ClientMessageCheck =
+  /** A well-formed `tools/call` request: decide it. */
+  | { kind: 'call'; id: RequestId; tool: string; args: unknown }
+  /** Answer this error, never forward (malformed or evasive `tools/call`). */
+  | { kind: 'reject'; id: RequestId | null; code: number; message: string }
+  /** Never forward and nothing to answer: a `tools/call` sent as a notification. */
+  | { kind: 'drop'; reason: string }
+  /** A JSON-RPC batch: check each member alone; forward only the allowed ones. */
+  | { kind: 'batch'; members: unknown[] }
+  /** Not a tool call: forward untouched. */
+  | { kind: 'other' };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isRequestId = (v: unknown): v is RequestId =>
+  typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+
+/** `Tools/Call`, ` tools/call`, full-width or look-alike letters: what a lenient server might still route as a call. */
+function looksLikeToolsCall(method: string): boolean {
+  return (
+    method
+      .normalize('NFKC')
+      .replace(/[\s\u200b-\u200f\u2060\ufeff]/g, '')
+      .toLowerCase() === 'tools/call'
+  );
+}
+
+/**
+ * Classifies a parsed client → server message (SPEC §3, issue 4's bypass attempts): a batch is
+ * split; a `tools/call` without a string `params.name`, with non-object `arguments`, without a
+ * usable id, or under a variant spelling of the method is rejected rather than forwarded.
+ */
+export function inspectClientMessage(msg: unknown): ClientMessageCheck {
+  if (Array.isArray(msg)) {
+    return msg.length === 0
+      ? { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'empty JSON-RPC batch' }
+      : { kind: 'batch', members: msg };
+  }
+  if (!isRecord(msg)) {
+    return { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'a JSON-RPC message must be an object' };
+  }
+  const { method } = msg;
+  if (typeof method !== 'string') return { kind: 'other' };
+  const hasId = 'id' in msg && msg.id !== undefined;
+  const id = isRequestId(msg.id) ? msg.id : null;
+  if (method !== 'tools/call') {
+    if (!looksLikeToolsCall(method)) return { kind: 'other' };
+    const message = `method ${JSON.stringify(method)} is not "tools/call"; refused by mcp-replay`;
+    return hasId ? { kind: 'reject', id, code: INVALID_REQUEST, message } : { kind: 'drop', reason: message };
+  }
+  if (!hasId) return { kind: 'drop', reason: 'tools/call sent as a notification (no id)' };
+  if (id === null) {
+    return { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'tools/call id must be a string or a number' };
+  }
+  const params = msg.params;
+  if (!isRecord(params) || typeof params.name !== 'string') {
+    return { kind: 'reject', id, code: INVALID_PARAMS, message: 'tools/call without a string params.name' };
+  }
+  if (params.arguments !== undefined && !isRecord(params.arguments)) {
+    return { kind: 'reject', id, code: INVALID_PARAMS, message: 'tools/call params.arguments must be an object' };
+  }
+  // Same default as the replayer, so live and dry-run decide the same arguments.
+  return { kind: 'call', id, tool: params.name, args: params.arguments ?? {} };
+}
+
+/**
+ * Request ids in flight from the client to the server. A second request reusing an id still in
+ * flight is a bypass attempt (answers could be matched to the wrong call): reject it. Ids compare
+ * by their text, so `1` and `"1"` collide too (a lenient server might merge them).
+ */
+export class InFlightRequests {
+  private readonly ids = new Set<string>();
+
+  /** Claims `id`; false if it is already in flight. */
+  claim(id: RequestId): boolean {
+    const key = String(id);
+    if (this.ids.has(key)) return false;
+    this.ids.add(key);
+    return true;
+  }
+
+  /** Releases `id` once it is answered (by the server or by the gateway). */
+  release(id: RequestId): void {
+    this.ids.delete(String(id));
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}

@@ -1,0 +1,288 @@
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Policy } from '../../engine/compilePolicy.js';
+import { decide } from '../../engine/decide.js';
+import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
+import type { Store } from '../../store/store.js';
+import { Frame, NOT_JSON } from '../frame.js';
+import type { SessionClock } from '../sessionClock.js';
+import type { Tap, TapAction, TapContext } from '../tap.js';
+import { ElicitationAsker, QueueAsker, type ApprovalOutcome } from './approvalAskers.js';
+import { InFlightRequests, inspectClientMessage } from './clientMessages.js';
+import {
+  INVALID_REQUEST,
+  approvalDenied,
+  denialResponse,
+  failClosed,
+  isDenial,
+  rejection,
+  type DenyAs,
+} from './responses.js';
+import { filterToolsList } from './toolsList.js';
+
+export interface EnforcerOptions {
+  /** The policy in force, read for every call (hot reload swaps it). */
+  policy: () => Policy;
+  limiter: Limiter;
+  /** The db: the approvals queue, and the audit of decisions when `recording`. */
+  store: Store;
+  /** Store every decision beside its message (false with `--no-record`: there is no session row). */
+  recording: boolean;
+  sessionId: string;
+  clock: SessionClock;
+  /** `--grant` / `MCP_REPLAY_GRANT`; else the client's `clientInfo.name`. */
+  grant?: string | undefined;
+  /** `--shadow`: decide and record, enforce nothing. */
+  shadow: boolean;
+  denyAs: DenyAs;
+  approvalTimeoutMs: number;
+  log?: (line: string) => void;
+}
+
+type Msg = Record<string, unknown> & { id?: unknown; method?: unknown; params?: unknown; result?: unknown };
+
+const isRecord = (v: unknown): v is Msg => typeof v === 'object' && v !== null && !Array.isArray(v);
+const idKey = (id: unknown) => `${typeof id}:${String(id)}`;
+
+/**
+ * The live gateway (SPEC §3) as a tap next to the server: every client `tools/call` is decided
+ * by the engine at the time the recorder stamps it (so replaying the recording decides the same),
+ * and answered here when denied or throttled, held while a human approves, or forwarded.
+ * `tools/list` results lose the tools the policy denies outright. Malformed and evasive client
+ * messages are rejected, never forwarded. Any failure while deciding denies the call (fail closed).
+ */
+export class EnforcerTap implements Tap {
+  private grant: string;
+  private elicitation = false;
+  private readonly inFlight = new InFlightRequests();
+  private readonly listRequests = new Set<string>();
+  private readonly queue: QueueAsker;
+  private elicit: ElicitationAsker | undefined;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: EnforcerOptions) {
+    this.grant = o.grant ?? 'unknown';
+    this.queue = new QueueAsker(o.store, o.approvalTimeoutMs);
+    this.log = o.log ?? ((line) => process.stderr.write(`mcp-replay: ${line}\n`));
+  }
+
+  onFrame(frame: Frame, ctx: TapContext): TapAction {
+    const json = frame.json();
+    if (json === NOT_JSON) return undefined; // no server can read it as a call either
+    return frame.dir === 'c2s' ? this.fromClient(frame, json, ctx) : this.fromServer(json);
+  }
+
+  close(): void {
+    this.elicit?.cancelAll('the session ended');
+    this.queue.cancelAll();
+  }
+
+  private fromClient(frame: Frame, json: unknown, ctx: TapContext): TapAction {
+    if (!Array.isArray(json)) return this.admit(json, frame, frame, ctx) ? undefined : { drop: true };
+    if (json.length === 0) {
+      ctx.send('s2c', rejection(null, INVALID_REQUEST, 'empty JSON-RPC batch'));
+      return { drop: true };
+    }
+    // A batch: each member on its own; only the admitted ones go on, as a smaller batch.
+    const kept = json.filter((m) =>
+      Array.isArray(m)
+        ? (ctx.send('s2c', rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
+        : this.admit(m, frame, Frame.of('c2s', m, frame.t), ctx),
+    );
+    if (kept.length === json.length) return undefined;
+    return kept.length === 0 ? { drop: true } : { replace: kept };
+  }
+
+  /** Whether one client message may go on to the server now. `alone` is the frame to forward it later. */
+  private admit(msg: unknown, frame: Frame, alone: Frame, ctx: TapContext): boolean {
+    if (isRecord(msg) && msg.method === undefined && this.elicit?.owns(msg.id)) {
+      this.elicit.answer(msg.id as string, msg); // the client's answer to our question: not for the server
+      return false;
+    }
+    if (isRecord(msg) && msg.method === 'initialize') this.initialize(msg, ctx);
+    const check = inspectClientMessage(msg);
+    switch (check.kind) {
+      case 'reject':
+        ctx.send('s2c', rejection(check.id, check.code, check.message));
+        return false;
+      case 'drop':
+        this.log(`dropped a client message: ${check.reason}`);
+        return false;
+      case 'batch':
+        ctx.send('s2c', rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch'));
+        return false;
+      case 'other': {
+        const m = msg as Msg;
+        if (typeof m.method !== 'string' || m.id === undefined || m.id === null) return true;
+        if (!this.claim(m.id as RequestId, ctx)) return false;
+        if (m.method === 'tools/list') this.listRequests.add(idKey(m.id));
+        return true;
+      }
+      case 'call':
+        if (!this.claim(check.id, ctx)) return false;
+        return this.call({ tool: check.tool, args: check.args }, check.id, frame, alone, ctx);
+    }
+  }
+
+  /** A request id still in flight cannot be reused: answers could be matched to the wrong call. */
+  private claim(id: RequestId, ctx: TapContext): boolean {
+    if (this.inFlight.claim(id)) return true;
+    ctx.send(
+      's2c',
+      rejection(id, INVALID_REQUEST, `request id ${JSON.stringify(id)} is already in flight; refused by mcp-replay`),
+    );
+    return false;
+  }
+
+  private call(
+    what: { tool: string; args: unknown },
+    id: RequestId,
+    frame: Frame,
+    alone: Frame,
+    ctx: TapContext,
+  ): boolean {
+    const now = this.o.clock.at(frame.notes.t ?? frame.t);
+    const call: ToolCall = { ...what, session: this.o.sessionId, grant: this.grant };
+    const seq = frame.notes.seq ?? null;
+    const verdict = this.decide(call, now, seq, id, { consumeOnApproval: this.o.shadow });
+    if (this.o.shadow || verdict.decision === 'allow') return true;
+    if (isDenial(verdict)) {
+      this.answer(id, verdict, ctx);
+      return false;
+    }
+    void this.approve(call, verdict, now, seq, id, alone, ctx);
+    return false;
+  }
+
+  /** decide() and its audit row in one transaction; any failure denies (fail closed). */
+  private decide(
+    call: ToolCall,
+    now: number,
+    seq: number | null,
+    id: RequestId,
+    opts: { consumeOnApproval: boolean },
+    audited = true,
+  ): Verdict {
+    const { limiter } = this.o;
+    try {
+      const policy = this.o.policy();
+      return limiter.atomically(() => {
+        const v = decide(policy, limiter, call, now, opts);
+        if (audited) this.audit(call, v, now, seq, id, policy.sha256);
+        return v;
+      });
+    } catch (err) {
+      const v = failClosed(err);
+      this.log(`${call.tool}: ${v.reason}`);
+      try {
+        this.audit(call, v, now, seq, id, this.o.policy().sha256);
+      } catch {
+        // the audit itself failed: the denial stands
+      }
+      return v;
+    }
+  }
+
+  private audit(call: ToolCall, v: Verdict, now: number, seq: number | null, id: RequestId, sha: string): void {
+    if (!this.o.recording || seq === null) return;
+    this.o.store.recordDecision({
+      sessionId: this.o.sessionId,
+      seq,
+      rpcId: JSON.stringify(id),
+      tool: call.tool,
+      decision: v.decision,
+      reason: v.reason,
+      rule: v.rule,
+      retryAfterMs: v.retryAfterMs,
+      policySha256: sha,
+      at: now,
+      enforced: !this.o.shadow,
+    });
+  }
+
+  private answer(id: RequestId, v: Verdict & { decision: 'deny' | 'throttle' }, ctx: TapContext): void {
+    this.inFlight.release(id);
+    ctx.send('s2c', denialResponse(id, v, this.o.denyAs));
+  }
+
+  /**
+   * Holds a `require_approval` call until a human answers. Approved: decided again at the call's
+   * own time, consuming its counters if they still allow it, then forwarded. Otherwise denied.
+   */
+  private async approve(
+    call: ToolCall,
+    v: Verdict,
+    now: number,
+    seq: number | null,
+    id: RequestId,
+    alone: Frame,
+    ctx: TapContext,
+  ) {
+    const question = {
+      ...call,
+      reason: v.reason,
+      rule: v.rule,
+      sessionId: this.o.recording ? this.o.sessionId : null,
+      seq,
+    };
+    let outcome: ApprovalOutcome;
+    try {
+      outcome = await (this.elicitation ? this.elicit!.ask(question) : this.queue.ask(question));
+    } catch (err) {
+      outcome = { approved: false, why: `approval failed: ${(err as Error).message}` };
+    }
+    if (!outcome.approved) {
+      const denied = approvalDenied(v, outcome.why);
+      this.auditQuietly(call, denied, now, seq, id);
+      return this.answer(id, denied, ctx);
+    }
+    // Decided again at the call's own time: the counters may have filled while the human thought.
+    const final = this.decide(call, now, seq, id, { consumeOnApproval: true }, false);
+    if (isDenial(final)) {
+      this.auditQuietly(call, final, now, seq, id);
+      return this.answer(id, final, ctx);
+    }
+    this.auditQuietly(
+      call,
+      { ...final, decision: 'allow', reason: `${v.reason}: approved by ${outcome.by}` },
+      now,
+      seq,
+      id,
+    );
+    ctx.send('c2s', alone);
+  }
+
+  private auditQuietly(call: ToolCall, v: Verdict, now: number, seq: number | null, id: RequestId): void {
+    try {
+      this.audit(call, v, now, seq, id, this.o.policy().sha256);
+    } catch (err) {
+      this.log(`audit failed: ${(err as Error).message}`);
+    }
+  }
+
+  private initialize(msg: Msg, ctx: TapContext): void {
+    const params = isRecord(msg.params) ? msg.params : {};
+    const name = isRecord(params.clientInfo) ? params.clientInfo.name : undefined;
+    if (this.o.grant === undefined && typeof name === 'string') this.grant = name;
+    const caps = isRecord(params.capabilities) ? params.capabilities : {};
+    const e = caps.elicitation;
+    // An empty elicitation capability means form mode (the SDK's reading too).
+    this.elicitation = isRecord(e) && (Object.keys(e).length === 0 || isRecord(e.form));
+    if (this.elicitation) this.elicit = new ElicitationAsker((m) => ctx.send('s2c', m), this.o.approvalTimeoutMs);
+  }
+
+  private fromServer(json: unknown): TapAction {
+    const list = Array.isArray(json) ? json : [json];
+    let changed = false;
+    const out = list.map((m) => {
+      if (!isRecord(m) || m.method !== undefined || m.id === undefined) return m;
+      this.inFlight.release(m.id as RequestId);
+      if (!this.listRequests.delete(idKey(m.id)) || !isRecord(m.result)) return m;
+      const { result, removed } = filterToolsList(this.o.policy(), m.result);
+      if (removed.length === 0) return m;
+      changed = true;
+      return { ...m, result };
+    });
+    if (!changed) return undefined;
+    return { replace: Array.isArray(json) ? out : out[0] };
+  }
+}

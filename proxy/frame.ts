@@ -1,0 +1,87 @@
+/** Which way a message travels: client → server or server → client. */
+export type Direction = 'c2s' | 's2c';
+
+/** `Frame.json()` of a line that is not JSON (the SDK would fail to parse it too). */
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** The JSON-RPC fields the proxy looks at; everything else is opaque. */
+export interface RpcMessage {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+
+/**
+ * One line crossing the proxy. It keeps the bytes it arrived as (forwarded unchanged unless a
+ * tap replaces the frame) and parses itself at most once, on demand.
+ */
+export class Frame {
+  private parsed: unknown = undefined;
+  private didParse = false;
+  private textCache: string | undefined;
+  /** Set by taps for the taps after them, e.g. the recorder's `seq` for the enforcer's audit. */
+  readonly notes: { seq?: number; t?: number } = {};
+
+  constructor(
+    readonly dir: Direction,
+    /** The exact bytes, line terminator included (absent on a final unterminated line). */
+    readonly bytes: Buffer,
+    /** µs since the session started, taken when the bytes arrived. */
+    readonly t: number,
+    /** Whether a tap made this frame (an answer, a rewrite, a gateway request). */
+    readonly synthetic = false,
+  ) {}
+
+  /** Builds a frame for a message a tap sends, serialized as the SDK does (`JSON.stringify` + `\n`). */
+  static of(dir: Direction, message: unknown, t: number): Frame {
+    const text = JSON.stringify(message);
+    const frame = new Frame(dir, Buffer.from(text + '\n'), t, true);
+    frame.textCache = text;
+    frame.parsed = message;
+    frame.didParse = true;
+    return frame;
+  }
+
+  /** The line as the SDK reads it: UTF-8, without `\n` and a trailing `\r`. */
+  text(): string {
+    if (this.textCache === undefined) {
+      let end = this.bytes.length;
+      if (end > 0 && this.bytes[end - 1] === 10) end--;
+      if (end > 0 && this.bytes[end - 1] === 13) end--;
+      this.textCache = this.bytes.toString('utf8', 0, end);
+    }
+    return this.textCache;
+  }
+
+  /** The parsed message (an object, or an array for a batch), or NOT_JSON. Parsed once. */
+  json(): unknown {
+    if (!this.didParse) {
+      this.didParse = true;
+      try {
+        this.parsed = JSON.parse(this.text());
+      } catch {
+        this.parsed = NOT_JSON;
+      }
+    }
+    return this.parsed;
+  }
+
+  /** The JSON-RPC messages in this frame: one, the members of a batch, or none if not JSON. */
+  messages(): RpcMessage[] {
+    const v = this.json();
+    if (v === NOT_JSON || v === null || typeof v !== 'object') return [];
+    return (Array.isArray(v) ? v : [v]).filter((m): m is RpcMessage => m !== null && typeof m === 'object');
+  }
+}
+
+/** A request carries a method and an id; a notification a method only; a response an id only. */
+export function isRequest(m: RpcMessage): boolean {
+  return typeof m.method === 'string' && m.id !== undefined && m.id !== null;
+}
+
+export function isResponse(m: RpcMessage): boolean {
+  return m.method === undefined && m.id !== undefined && ('result' in m || 'error' in m);
+}

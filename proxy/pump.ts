@@ -1,0 +1,193 @@
+import { Frame, NOT_JSON, isRequest, isResponse, type Direction } from './frame.js';
+import { LineSplitter } from './lineSplitter.js';
+import { PendingRequests } from './pendingRequests.js';
+import type { PumpEvent, Tap, TapContext } from './tap.js';
+
+export interface PumpOptions {
+  /** Ordered from the client's side to the server's. */
+  taps: readonly Tap[];
+  /** Writes bytes to a side: `c2s` to the server, `s2c` to the client. */
+  write: (dir: Direction, bytes: Buffer) => void;
+  /** µs since the session started. */
+  clock: () => number;
+  /** A tap failed (it is skipped for that frame: the message still goes through). */
+  onTapError?: (err: unknown) => void;
+  /**
+   * Defers the processing of received bytes, so that all the chunks that arrive in one turn of
+   * the event loop (from both sides) make one batch: one transaction instead of one per chunk.
+   * The stdio proxy passes `setImmediate`; without it every chunk is a batch at once.
+   */
+  defer?: (fn: () => void) => void;
+  /**
+   * Runs a whole batch (taps and flushes) as one unit, e.g. one db transaction: the gateway's
+   * decisions, their audit and the recorded messages then commit together, once.
+   */
+  atomic?: (fn: () => void) => void;
+}
+
+/** JSON-RPC error code for requests the server died before answering. */
+export const SERVER_EXITED = -32000;
+
+/**
+ * Moves messages between the client and the server through the taps. Bytes arrive in chunks;
+ * the complete lines of a chunk form a batch: every frame goes through the taps, then every tap
+ * flushes (the recorder commits one transaction), then the batch is written out. A frame no tap
+ * touched is forwarded as the exact bytes it arrived as.
+ */
+export class Pump {
+  private readonly splitters = { c2s: new LineSplitter(), s2c: new LineSplitter() };
+  private readonly pending = new PendingRequests();
+  private readonly contexts: TapContext[];
+  private out: { c2s: Buffer[]; s2c: Buffer[] } | undefined;
+  private serverGone = false;
+  private inbox: { dir: Direction; lines: Buffer[] }[] = [];
+  private gone = '';
+
+  constructor(private readonly options: PumpOptions) {
+    this.contexts = options.taps.map((_, i) => ({
+      now: options.clock,
+      send: (dir: Direction, message: unknown) => {
+        const frame = message instanceof Frame ? message : Frame.of(dir, message, options.clock());
+        this.batch(() => this.travel(frame, dir === 'c2s' ? i + 1 : i - 1));
+      },
+    }));
+  }
+
+  /** Bytes from the client (`c2s`) or the server (`s2c`). */
+  receive(dir: Direction, chunk: Buffer): void {
+    const lines = this.splitters[dir].push(chunk);
+    if (lines.length > 0) this.admit(dir, lines);
+  }
+
+  /** The side's stream ended: an unterminated last line is passed on as it is. */
+  end(dir: Direction): void {
+    const rest = this.splitters[dir].end();
+    if (rest) this.admit(dir, [rest]);
+    this.drainInbox();
+  }
+
+  event(event: PumpEvent): void {
+    for (const tap of this.options.taps) this.guard(() => tap.onEvent?.(event));
+  }
+
+  /**
+   * The server is gone: every request it had not answered gets a JSON-RPC error (the client
+   * must not wait forever), then the exit is reported and the taps closed.
+   */
+  serverExited(code: number | null, signal: string | null): void {
+    if (this.serverGone) return;
+    this.drainInbox();
+    this.serverGone = true;
+    this.gone = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const ids = this.pending.drain();
+    if (ids.length > 0) this.batch(() => ids.forEach((id) => this.answerGone(id)));
+    this.event({ kind: 'exit', code, signal, t: this.options.clock() });
+    for (const tap of this.options.taps) this.guard(() => tap.close?.());
+  }
+
+  /** Requests the server has not answered yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private admit(dir: Direction, lines: Buffer[]): void {
+    const { defer } = this.options;
+    if (!defer) return this.process([{ dir, lines }]);
+    this.inbox.push({ dir, lines });
+    if (this.inbox.length === 1) defer(() => this.drainInbox());
+  }
+
+  private drainInbox(): void {
+    if (this.inbox.length === 0) return;
+    const inbox = this.inbox;
+    this.inbox = [];
+    this.process(inbox);
+  }
+
+  private process(inbox: { dir: Direction; lines: Buffer[] }[]): void {
+    const t = this.options.clock();
+    this.batch(() => {
+      for (const { dir, lines } of inbox) {
+        const first = dir === 'c2s' ? 0 : this.options.taps.length - 1;
+        for (const bytes of lines) {
+          const frame = new Frame(dir, bytes, t);
+          if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
+          this.travel(frame, first);
+        }
+      }
+    });
+  }
+
+  /** Runs `fn` as a batch (or inside the current one): taps flush, then the output is written. */
+  private batch(fn: () => void): void {
+    if (this.out) {
+      fn();
+      return;
+    }
+    const out = (this.out = { c2s: [], s2c: [] });
+    let ran = false;
+    const run = () => {
+      ran = true;
+      fn();
+      for (const tap of this.options.taps) this.guard(() => tap.flush?.());
+    };
+    try {
+      if (this.options.atomic) this.options.atomic(run);
+      else run();
+    } catch (err) {
+      // The unit could not start (or commit): the traffic still flows, each tap on its own.
+      this.options.onTapError?.(err);
+      if (!ran) run();
+    } finally {
+      this.out = undefined;
+    }
+    if (out.s2c.length > 0) this.options.write('s2c', out.s2c.length === 1 ? out.s2c[0]! : Buffer.concat(out.s2c));
+    if (out.c2s.length > 0) this.options.write('c2s', out.c2s.length === 1 ? out.c2s[0]! : Buffer.concat(out.c2s));
+  }
+
+  /** Takes a frame through the taps from index `from` on, in its direction, then to its side. */
+  private travel(frame: Frame, from: number): void {
+    const { taps } = this.options;
+    const step = frame.dir === 'c2s' ? 1 : -1;
+    for (let i = from; i >= 0 && i < taps.length; i += step) {
+      let action;
+      try {
+        action = taps[i]!.onFrame(frame, this.contexts[i]!);
+      } catch (err) {
+        this.options.onTapError?.(err);
+        continue;
+      }
+      if (action === undefined) continue;
+      if ('drop' in action) return;
+      const replaced = Frame.of(frame.dir, action.replace, frame.t);
+      Object.assign(replaced.notes, frame.notes);
+      frame = replaced;
+    }
+    if (frame.dir === 'c2s') {
+      if (this.serverGone) {
+        for (const m of frame.messages()) if (isRequest(m)) this.answerGone(m.id);
+        return;
+      }
+      if (frame.json() !== NOT_JSON) for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m);
+    }
+    this.out![frame.dir].push(frame.bytes);
+  }
+
+  /** Answers a request the server will never answer (it is gone), from the server's edge. */
+  private answerGone(id: unknown): void {
+    const reply = {
+      jsonrpc: '2.0',
+      id,
+      error: { code: SERVER_EXITED, message: `MCP server ${this.gone} before answering (mcp-replay)` },
+    };
+    this.travel(Frame.of('s2c', reply, this.options.clock()), this.options.taps.length - 1);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.onTapError?.(err);
+    }
+  }
+}

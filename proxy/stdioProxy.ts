@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { Pump } from './pump.js';
+import type { SessionClock } from './sessionClock.js';
+import type { Tap } from './tap.js';
+
+export interface StdioProxyOptions {
+  command: string;
+  args: readonly string[];
+  taps: readonly Tap[];
+  clock: SessionClock;
+  /** The client's side; our own stdio by default. */
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Runs each batch as one unit (see PumpOptions.atomic). */
+  atomic?: (fn: () => void) => void;
+  /** How long to wait, after the server exits, for the rest of its stdout. */
+  drainMs?: number;
+}
+
+export interface ProxyExit {
+  /** The exit code to exit with: the server's, 128 + n if a signal killed it, 1 if it never started. */
+  code: number;
+  signal: string | null;
+  /** Why the server could not be started, if it could not. */
+  spawnError?: string;
+}
+
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Spawns the MCP server and pumps our stdin to its stdin and its stdout to our stdout through
+ * the taps. Its stderr goes to ours (and to the taps as events). Resolves when the server has
+ * exited and every message was passed on: the client closing stdin closes the server's stdin,
+ * and SIGINT/SIGTERM/SIGHUP are forwarded to it.
+ */
+export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
+  const stdin = options.stdin ?? process.stdin;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const { clock } = options;
+
+  const child = spawn(options.command, [...options.args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const pump = new Pump({
+    taps: options.taps,
+    clock: () => clock.micros(),
+    defer: setImmediate,
+    atomic: options.atomic,
+    write: (dir, bytes) => {
+      if (dir === 'c2s') {
+        if (child.stdin.writable && !child.stdin.write(bytes)) pauseUntilDrain(stdin, child.stdin);
+      } else if (stdout.writable && !stdout.write(bytes)) pauseUntilDrain(child.stdout, stdout);
+    },
+    onTapError: (err) => stderr.write(`mcp-replay: ${(err as Error)?.message ?? String(err)}\n`),
+  });
+
+  // A client that went away (EPIPE) or a server that died (EPIPE on its stdin) is not our failure.
+  stdout.on('error', () => {});
+  child.stdin.on('error', () => {});
+
+  const onData = (chunk: Buffer) => pump.receive('c2s', chunk);
+  const onEnd = () => {
+    pump.end('c2s');
+    child.stdin.end();
+  };
+  stdin.on('data', onData);
+  stdin.on('end', onEnd);
+
+  let stdoutEnded = false;
+  const stdoutDone = new Promise<void>((resolve) => {
+    child.stdout.on('end', () => {
+      stdoutEnded = true;
+      pump.end('s2c');
+      resolve();
+    });
+    child.stdout.on('error', () => resolve());
+  });
+  child.stdout.on('data', (chunk: Buffer) => pump.receive('s2c', chunk));
+
+  const decoder = new StringDecoder('utf8');
+  child.stderr.on('data', (chunk: Buffer) => {
+    const data = decoder.write(chunk);
+    if (data) pump.event({ kind: 'stderr', data, t: clock.micros() });
+    stderr.write(chunk);
+  });
+
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const handlers = FORWARDED_SIGNALS.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+
+  const detach = () => {
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    stdin.pause();
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+
+  return new Promise<ProxyExit>((resolve) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // Only a failure to start ends up here without an 'exit'.
+      if (child.pid !== undefined) return;
+      const message = `cannot start ${options.command}: ${err.code ?? err.message}`;
+      pump.event({ kind: 'error', message, t: clock.micros() });
+      pump.serverExited(null, null);
+      detach();
+      resolve({ code: 1, signal: null, spawnError: message });
+    });
+    child.on('exit', (code, signal) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        pump.serverExited(code, signal);
+        detach();
+        const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
+        resolve({ code: exitCode, signal });
+      };
+      if (stdoutEnded) finish();
+      else {
+        // The server's stdout may hold the last messages; a grandchild may also keep it open.
+        const timer = setTimeout(finish, options.drainMs ?? 250);
+        void stdoutDone.then(() => {
+          clearTimeout(timer);
+          finish();
+        });
+      }
+    });
+  });
+}
+
+function pauseUntilDrain(source: Readable, sink: Writable): void {
+  if (source.isPaused()) return;
+  source.pause();
+  sink.once('drain', () => source.resume());
+}

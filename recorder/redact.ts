@@ -1,0 +1,101 @@
+/** Keys whose values are secrets (SPEC §4). */
+export const SECRET_KEY = /(authorization|token|secret|password|api[-_]?key|cookie)/i;
+
+/**
+ * MCP's own fields that match SECRET_KEY but hold no secret: `progressToken` is a correlation
+ * id the client picks (redacting it would unlink progress notifications from their request),
+ * `maxTokens` a sampling budget.
+ */
+const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
+
+export const REDACTED = '[REDACTED]';
+
+export interface RedactOptions {
+  /** `--no-redact` turns redaction off. */
+  enabled: boolean;
+  /** `--redact KEY`: more key names (matched whole, case-insensitively). */
+  extraKeys?: readonly string[];
+}
+
+/**
+ * Replaces the values under secret keys, anywhere inside a message's `params`, `result` or
+ * `error` (the JSON-RPC envelope is kept), and inside string values that are themselves JSON
+ * (a tool result's text). The keys stay, so the replayable shape of arguments is kept.
+ */
+export class Redactor {
+  private readonly extra: ReadonlySet<string>;
+
+  constructor(private readonly options: RedactOptions) {
+    this.extra = new Set((options.extraKeys ?? []).map((k) => k.toLowerCase()));
+  }
+
+  /** The text to store for a message line: `text` itself when nothing needed redacting. */
+  apply(text: string, message: unknown): string {
+    if (!this.options.enabled || !this.mayContain(text)) return text;
+    if (Array.isArray(message)) {
+      const batch = message.map((m) => this.envelope(m));
+      return batch.every((m, i) => m === message[i]) ? text : JSON.stringify(batch);
+    }
+    const redacted = this.envelope(message);
+    return redacted === message ? text : JSON.stringify(redacted);
+  }
+
+  /** A cheap test on the raw text: could any key in it be secret? (`\u` escapes can hide a name.) */
+  private mayContain(text: string): boolean {
+    if (SECRET_KEY.test(text) || text.includes('\\u')) return true;
+    if (this.extra.size === 0) return false;
+    const lower = text.toLowerCase();
+    for (const k of this.extra) if (lower.includes(k)) return true;
+    return false;
+  }
+
+  private isSecret(key: string): boolean {
+    return !PROTOCOL_FIELDS.has(key) && (SECRET_KEY.test(key) || this.extra.has(key.toLowerCase()));
+  }
+
+  private envelope(message: unknown): unknown {
+    if (message === null || typeof message !== 'object') return message;
+    const m = message as Record<string, unknown>;
+    let out: Record<string, unknown> | undefined;
+    for (const field of ['params', 'result', 'error']) {
+      if (!(field in m)) continue;
+      const v = this.walk(m[field], 0);
+      if (v !== m[field]) (out ??= { ...m })[field] = v;
+    }
+    return out ?? message;
+  }
+
+  /** Returns `value` itself when nothing under it changed. */
+  private walk(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return depth < 8 ? this.nestedJson(value, depth) : value;
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      value.forEach((v, i) => {
+        const w = this.walk(v, depth + 1);
+        if (w !== v) (out ??= [...value])[i] = w;
+      });
+      return out ?? value;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const w = this.isSecret(k) ? (v === REDACTED ? v : REDACTED) : this.walk(v, depth + 1);
+      if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = w;
+    }
+    return out ?? value;
+  }
+
+  /** A string holding a JSON object or array (e.g. a tool's text result) is redacted inside. */
+  private nestedJson(s: string, depth: number): unknown {
+    const c = s.trimStart()[0];
+    if ((c !== '{' && c !== '[') || !this.mayContain(s)) return s;
+    let inner: unknown;
+    try {
+      inner = JSON.parse(s);
+    } catch {
+      return s;
+    }
+    const w = this.walk(inner, depth + 1);
+    return w === inner ? s : JSON.stringify(w);
+  }
+}

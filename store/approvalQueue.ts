@@ -1,0 +1,131 @@
+import type Database from 'better-sqlite3';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+/** A `require_approval` call waiting for a human (queued by `enforce`, answered in `approvals`). */
+export interface ApprovalRequest {
+  sessionId?: string | null | undefined;
+  /** `seq` of the recorded `tools/call` message, when recorded. */
+  seq?: number | null | undefined;
+  grant: string;
+  tool: string;
+  args: unknown;
+  reason: string;
+  rule: string;
+  /** ms since the epoch. */
+  requestedAt: number;
+  /** When the gateway stops waiting (ms since the epoch); after it the request cannot be approved. */
+  expiresAt?: number | null | undefined;
+}
+
+export interface Approval extends ApprovalRequest {
+  id: number;
+  status: ApprovalStatus;
+  decidedAt?: number | undefined;
+  decidedBy?: string | undefined;
+}
+
+interface Row {
+  id: number;
+  session_id: string | null;
+  seq: number | null;
+  grant_id: string;
+  tool: string;
+  args: string;
+  reason: string;
+  rule: string;
+  requested_at: number;
+  expires_at: number | null;
+  status: ApprovalStatus;
+  decided_at: number | null;
+  decided_by: string | null;
+}
+
+/** The `approvals` table: every state change is one conditional UPDATE, so it is atomic across processes. */
+export class ApprovalQueue {
+  private readonly stmts;
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      insert: db.prepare(
+        `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ),
+      get: db.prepare(`SELECT * FROM approvals WHERE id = ?`),
+      pending: db.prepare(
+        `SELECT * FROM approvals WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > ?)
+         ORDER BY requested_at, id`,
+      ),
+      resolve: db.prepare(
+        `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?
+         WHERE id = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?)`,
+      ),
+      expireOne: db.prepare(
+        `UPDATE approvals SET status = 'expired', decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'`,
+      ),
+      expireDue: db.prepare(
+        `UPDATE approvals SET status = 'expired', decided_at = @now, decided_by = 'timeout'
+         WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= @now`,
+      ),
+    };
+  }
+
+  enqueue(req: ApprovalRequest): Approval {
+    const row = this.stmts.insert.get(
+      req.sessionId ?? null,
+      req.seq ?? null,
+      req.grant,
+      req.tool,
+      JSON.stringify(req.args ?? null),
+      req.reason,
+      req.rule,
+      req.requestedAt,
+      req.expiresAt ?? null,
+    ) as Row;
+    return toApproval(row);
+  }
+
+  get(id: number): Approval | undefined {
+    const row = this.stmts.get.get(id) as Row | undefined;
+    return row && toApproval(row);
+  }
+
+  /** Pending requests still within their deadline at `now`, oldest first. */
+  pending(now: number): Approval[] {
+    return (this.stmts.pending.all(now) as Row[]).map(toApproval);
+  }
+
+  /** Approves or rejects a pending request; false when it is no longer pending (or past its deadline). */
+  resolve(id: number, status: 'approved' | 'rejected', by: string, at: number): boolean {
+    return this.stmts.resolve.run(status, at, by, id, at).changes === 1;
+  }
+
+  /** Marks one pending request expired (the gateway stopped waiting); false when already answered. */
+  expire(id: number, at: number, by = 'timeout'): boolean {
+    return this.stmts.expireOne.run(at, by, id).changes === 1;
+  }
+
+  /** Marks every pending request past its deadline expired; returns how many. */
+  expireDue(now: number): number {
+    return this.stmts.expireDue.run({ now }).changes;
+  }
+}
+
+function toApproval(r: Row): Approval {
+  const a: Approval = {
+    id: r.id,
+    sessionId: r.session_id,
+    seq: r.seq,
+    grant: r.grant_id,
+    tool: r.tool,
+    args: JSON.parse(r.args) as unknown,
+    reason: r.reason,
+    rule: r.rule,
+    requestedAt: r.requested_at,
+    expiresAt: r.expires_at,
+    status: r.status,
+  };
+  if (r.decided_at !== null) a.decidedAt = r.decided_at;
+  if (r.decided_by !== null) a.decidedBy = r.decided_by;
+  return a;
+}

@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import type { Decision } from '../engine/types.js';
+
+/** One decision of the live gateway, stored beside the message it decided (the audit trail). */
+export interface DecisionRecord {
+  sessionId: string;
+  /** `seq` of the recorded `tools/call` message (of the batch, for a batch member). */
+  seq: number;
+  /** The JSON-RPC id of the call, as JSON text (`1`, `"a"`): tells batch members apart. */
+  rpcId?: string | null | undefined;
+  tool: string;
+  decision: Decision;
+  reason: string;
+  rule: string;
+  retryAfterMs?: number | undefined;
+  /** sha256 of the policy file in force. */
+  policySha256: string;
+  /** When the engine decided, ms since the epoch (the `now` given to `decide`). */
+  at: number;
+  /** False under `--shadow`: decided and recorded, not enforced. */
+  enforced: boolean;
+}
+
+interface Row {
+  session_id: string;
+  seq: number;
+  rpc_id: string | null;
+  tool: string;
+  decision: Decision;
+  reason: string;
+  rule: string;
+  retry_after_ms: number | null;
+  policy_sha256: string;
+  at: number;
+  enforced: number;
+}
+
+/**
+ * The `decisions` table. A message may have several rows, in order: the engine's verdict, then
+ * the outcome of an approval (`allow` or `deny` with who or what answered).
+ */
+export class DecisionLog {
+  private readonly insert;
+  private readonly bySession;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.bySession = db.prepare(`SELECT * FROM decisions WHERE session_id = ? ORDER BY seq, id`);
+  }
+
+  record(d: DecisionRecord): void {
+    this.insert.run(
+      d.sessionId,
+      d.seq,
+      d.rpcId ?? null,
+      d.tool,
+      d.decision,
+      d.reason,
+      d.rule,
+      d.retryAfterMs ?? null,
+      d.policySha256,
+      d.at,
+      d.enforced ? 1 : 0,
+    );
+  }
+
+  ofSession(sessionId: string): DecisionRecord[] {
+    return (this.bySession.all(sessionId) as Row[]).map((r) => {
+      const d: DecisionRecord = {
+        sessionId: r.session_id,
+        seq: r.seq,
+        rpcId: r.rpc_id,
+        tool: r.tool,
+        decision: r.decision,
+        reason: r.reason,
+        rule: r.rule,
+        policySha256: r.policy_sha256,
+        at: r.at,
+        enforced: r.enforced === 1,
+      };
+      if (r.retry_after_ms !== null) d.retryAfterMs = r.retry_after_ms;
+      return d;
+    });
+  }
+}

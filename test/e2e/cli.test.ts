@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import type { Command } from 'commander';
+import { buildProgram } from '../../cli/program.js';
+import { CLI, ROOT, runCli, tempDir, tempFile } from './runCli.js';
+
+const SEED = 'fixtures/policies/seed.json';
+const SESSION = 'fixtures/sessions/seed-15-calls.jsonl';
+
+/** One line on stderr, no stack trace, exit 2. */
+function expectBadInput(r: { code: number | null; stderr: string }, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('mcp-replay CLI (built)', () => {
+  it('replays the seed fixture as JSON Lines per SPEC §5', () => {
+    const r = runCli(['replay', '--policy', SEED, '--json', SESSION]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(16);
+    expect(lines[0]).toMatchObject({
+      type: 'decision',
+      session: 'seed-15-calls',
+      seq: 3,
+      t: 2000,
+      tool: 'invoke_agent_runtime',
+      decision: 'allow',
+      rule: 'tools.invoke_agent_runtime',
+    });
+    expect(lines[11]).toMatchObject({
+      decision: 'throttle',
+      rule: 'tools.invoke_agent_runtime.limits[0]',
+      retryAfterMs: 30002,
+    });
+    expect(lines[15]).toEqual({
+      type: 'summary',
+      calls: 15,
+      allow: 12,
+      deny: 1,
+      throttle: 2,
+      approval: 0,
+      byTool: {
+        invoke_agent_runtime: { calls: 14, allow: 12, deny: 0, throttle: 2, approval: 0 },
+        list_buckets: { calls: 1, allow: 0, deny: 1, throttle: 0, approval: 0 },
+      },
+      policy: expect.stringMatching(/^[0-9a-f]{64}$/),
+      unusedRules: [],
+    });
+  });
+
+  it('lists unused rules', () => {
+    const policy = tempFile(
+      'p.json',
+      JSON.stringify({
+        version: '1',
+        default: 'allow',
+        tools: { 'invoke_*': {}, invoke_agent_runtime: {}, never_called: {} },
+      }),
+    );
+    const r = runCli(['replay', '--policy', policy, '--json', SESSION]);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { unusedRules: string[] };
+    expect(summary.unusedRules).toEqual(['tools.invoke_*', 'tools.never_called']);
+  });
+
+  it('imports, lists, replays from and exports the db; export → import → export is identical', () => {
+    const db = join(tempDir(), 'x.db');
+    expect(runCli(['sessions', 'import', SESSION, '--db', db]).code).toBe(0);
+    const list = runCli(['sessions', 'list', '--db', db, '--json']);
+    expect(JSON.parse(list.stdout)).toMatchObject({ id: 'seed-15-calls', messages: 33, calls: 15 });
+    const fromDb = runCli(['replay', '--policy', SEED, '--db', db, '--json']);
+    const fromFile = runCli(['replay', '--policy', SEED, '--json', SESSION]);
+    expect(fromDb.stdout).toBe(fromFile.stdout);
+    const exported = runCli(['sessions', 'export', 'seed-15', '--db', db]);
+    expect(exported.stdout).toBe(readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8'));
+    const db2 = join(tempDir(), 'y.db');
+    const file = tempFile('again.jsonl', exported.stdout);
+    expect(runCli(['sessions', 'import', file, '--db', db2]).code).toBe(0);
+    expect(runCli(['sessions', 'export', 'seed-15-calls', '--db', db2]).stdout).toBe(exported.stdout);
+    expectBadInput(runCli(['sessions', 'import', SESSION, '--db', db]), /session seed-15-calls already exists/);
+  });
+
+  it('exits 2 with one line for a typo in the policy', () => {
+    const policy = tempFile('typo.json', '{\n  "version": "1",\n  "defualt": "deny"\n}\n');
+    expectBadInput(
+      runCli(['replay', '--policy', policy, SESSION]),
+      /typo\.json:\d+:\d+: (defualt: unknown field|default: )/,
+    );
+    const check = runCli(['policy', 'check', policy]);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toMatch(/typo\.json:3:3: defualt: unknown field/);
+    expect(check.stderr).toMatch(/typo\.json:1:1: default: expected "allow"\|"deny"/);
+  });
+
+  it('exits 2 for a bad window, a negative max and invalid JSON', () => {
+    const bad = (limit: object) =>
+      tempFile('p.json', JSON.stringify({ version: '1', default: 'deny', tools: { t: { limits: [limit] } } }, null, 2));
+    expectBadInput(
+      runCli(['policy', 'check', bad({ window: 'soon', max: 1 })]),
+      /p\.json:\d+:\d+: tools\.t\.limits\[0\]\.window: expected/,
+    );
+    expectBadInput(
+      runCli(['policy', 'check', bad({ window: 'minute', max: -3 })]),
+      /tools\.t\.limits\[0\]\.max: expected an integer ≥ 0/,
+    );
+    expectBadInput(runCli(['policy', 'check', tempFile('p.json', '{"version": "1",')]), /p\.json:1:17: invalid JSON/);
+    expectBadInput(
+      runCli(['policy', 'check', '/nonexistent/p.json']),
+      /\/nonexistent\/p\.json: cannot read: no such file/,
+    );
+  });
+
+  it('exits 2 for a JSONL line that is not JSON, or not a record', () => {
+    const lines = readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8').split('\n');
+    lines.splice(4, 0, '{"type":"message","seq":');
+    expectBadInput(
+      runCli(['replay', '--policy', SEED, tempFile('s.jsonl', lines.join('\n'))]),
+      /s\.jsonl:5: not valid JSON/,
+    );
+    const wrongDir = tempFile('d.jsonl', '{"type":"message","seq":0,"t":0,"dir":"up","msg":{}}\n');
+    expectBadInput(runCli(['replay', '--policy', SEED, wrongDir]), /d\.jsonl:1: dir: expected "c2s"\|"s2c"/);
+    expectBadInput(runCli(['sessions', 'import', wrongDir]), /d\.jsonl:1: dir: expected/);
+  });
+
+  it('exits 2 for an unknown session id and for bad usage', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', SESSION, '--db', db]);
+    expectBadInput(runCli(['replay', '--policy', SEED, '--db', db, 'nope']), /unknown session nope/);
+    expectBadInput(runCli(['sessions', 'export', 'nope', '--db', db]), /unknown session nope/);
+    expect(runCli(['replay', SESSION]).code).toBe(2);
+    expect(runCli(['frobnicate']).code).toBe(2);
+  });
+
+  it('has --help for every command', () => {
+    // The built CLI answers --help (exit 0, usage on stdout)…
+    for (const cmd of [[], ['replay']]) {
+      const r = runCli([...cmd, '--help']);
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: mcp-replay/);
+    }
+    // …and every command in the tree has a description and help of its own.
+    const all = (c: Command): Command[] => c.commands.flatMap((x) => [x, ...all(x)]);
+    const commands = all(buildProgram());
+    expect(commands.map((c) => c.name())).toEqual(
+      expect.arrayContaining(['record', 'enforce', 'replay', 'diff', 'simulate', 'demo']),
+    );
+    for (const c of commands) {
+      expect(c.description(), c.name()).not.toBe('');
+      expect(c.helpInformation()).toMatch(/^Usage: /);
+    }
+  });
+
+  it('replays several sessions as one timeline', () => {
+    const r = runCli(['replay', '--policy', SEED, SESSION, SESSION]);
+    expect(r.code).toBe(0);
+    // The same grant twice over, call for call: the two copies share one budget of 10 a minute.
+    // 0.002..4 s: 10 allowed; 5..10 s and 30 s: throttled (14 - 2 at 60.5 s); 60.002 s: (0.002, 60.002]
+    // holds 8 → both allowed; 60.5 s: 10 in (0.5, 60.5] → both throttled; 70 s: both allowed.
+    expect(r.stdout).toMatch(/30 calls in 2 sessions: 14 allow, 2 deny, 14 throttle, 0 approval/);
+  });
+
+  it('pipes cleanly: a closed stdout ends quietly', () => {
+    const big = tempFile('big.jsonl', readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8').repeat(1));
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `node "${CLI}" replay --policy ${SEED} ${big} ${big} ${big} | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stdout.trim()).toBe('0');
+    expect(r.stderr).toBe('');
+  });
+});

@@ -1,0 +1,35 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would, with its own db unless MCP_REPLAY_DB is given. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, input?: string): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, MCP_REPLAY_DB: join(tempDir(), 'r.db'), ...env },
+    encoding: 'utf8',
+    input,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mcp-replay-test-'));
+}
+
+export function tempFile(name: string, content: string): string {
+  const file = join(tempDir(), name);
+  writeFileSync(file, content);
+  return file;
+}

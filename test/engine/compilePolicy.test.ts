@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { compilePolicy, compilePolicyValue, formatProblem, type CompileResult } from '../../engine/index.js';
+
+function errors(r: CompileResult): string[] {
+  if (r.ok) throw new Error('expected errors');
+  return r.errors.map((e) => formatProblem('p.json', e));
+}
+
+const base = { version: '1', default: 'deny' };
+
+describe('compilePolicy', () => {
+  it('names the line, column and JSON path of a typo', () => {
+    const text = `{
+  "version": "1",
+  "default": "deny",
+  "tools": {
+    "read_file": { "limts": [] }
+  }
+}`;
+    expect(errors(compilePolicy(text))).toEqual(['p.json:5:20: tools.read_file.limts: unknown field']);
+  });
+
+  it('explains a bad window and a negative max with their paths', () => {
+    const r = compilePolicyValue({
+      ...base,
+      tools: { x: { limits: [{ window: 'fortnight', max: -1 }] } },
+    });
+    expect(errors(r)).toEqual([
+      expect.stringMatching(
+        /^p\.json:\d+:\d+: tools\.x\.limits\[0\]\.window: expected "second"\|"minute"\|"hour"\|"day" or a duration like "30s"/,
+      ),
+      expect.stringMatching(/^p\.json:\d+:\d+: tools\.x\.limits\[0\]\.max: expected an integer ≥ 0$/),
+    ]);
+  });
+
+  it('reports invalid JSON with line and column', () => {
+    expect(errors(compilePolicy('{\n  "version": "1",\n  "default": "deny",,\n}'))).toEqual([
+      expect.stringMatching(/^p\.json:3:21: invalid JSON: Expected double-quoted property name$/),
+    ]);
+  });
+
+  it('rejects unknown top-level fields, bad actions and invalid args schemas', () => {
+    expect(errors(compilePolicyValue({ ...base, tool: {} }))).toEqual([
+      expect.stringContaining(': tool: unknown field'),
+    ]);
+    expect(errors(compilePolicyValue({ ...base, tools: { a: { action: 'block' } } }))).toEqual([
+      expect.stringContaining('tools.a.action: expected "allow"|"deny"|"require_approval"'),
+    ]);
+    expect(errors(compilePolicyValue({ ...base, tools: { a: { args: { type: 'strnig' } } } }))).toEqual([
+      expect.stringContaining('tools.a.args: invalid JSON Schema'),
+    ]);
+    expect(errors(compilePolicyValue({ version: 2, default: 'deny' }))).toEqual([
+      expect.stringContaining('version: expected "1"'),
+    ]);
+  });
+
+  it('compiles the same args schema with an $id again (a hot reload)', () => {
+    const policy = { ...base, tools: { a: { args: { $id: 'https://example.com/a', type: 'object' } } } };
+    expect(compilePolicyValue(policy).ok).toBe(true);
+    expect(compilePolicyValue(policy).ok).toBe(true);
+  });
+
+  it('quotes keys that are not plain names in paths', () => {
+    expect(errors(compilePolicyValue({ ...base, tools: { 'a.b': { nope: 1 } } }))).toEqual([
+      expect.stringContaining('tools["a.b"].nope: unknown field'),
+    ]);
+  });
+
+  it('accepts durations and named windows', () => {
+    for (const window of ['second', 'minute', 'hour', 'day', '30s', '5m', '2h', '1d', '250ms']) {
+      expect(compilePolicyValue({ ...base, tools: { a: { limits: [{ window, max: 1 }] } } }).ok).toBe(true);
+    }
+    for (const window of ['0s', '5 m', 'm', '-1s', '1.5s', 'weekly']) {
+      expect(compilePolicyValue({ ...base, tools: { a: { limits: [{ window, max: 1 }] } } }).ok).toBe(false);
+    }
+  });
+
+  it('warns about overlapping globs of equal precedence, first written wins', () => {
+    const r = compilePolicyValue({ ...base, tools: { 'a_*': { action: 'deny' }, '*_b': {} } });
+    if (!r.ok) throw new Error('should compile');
+    expect(r.warnings.map((w) => w.path)).toEqual(['tools.*_b']);
+    expect(r.policy.ruleFor('a_b')?.key).toBe('a_*');
+    const disjoint = compilePolicyValue({ ...base, tools: { 'a_*': {}, 'b_*': {} } });
+    expect(disjoint.ok && disjoint.warnings).toEqual([]);
+  });
+
+  it('prefers an exact key, then the longest literal glob', () => {
+    const r = compilePolicyValue({
+      ...base,
+      tools: { '*': {}, 'delete_*': { action: 'deny' }, 'delete_temp_*': {}, delete_temp_x: { action: 'deny' } },
+    });
+    if (!r.ok) throw new Error('should compile');
+    expect(r.policy.ruleFor('delete_temp_y')?.key).toBe('delete_temp_*');
+    expect(r.policy.ruleFor('delete_temp_x')?.key).toBe('delete_temp_x');
+    expect(r.policy.ruleFor('delete_all')?.key).toBe('delete_*');
+    expect(r.policy.ruleFor('list')?.key).toBe('*');
+  });
+
+  it('treats glob metacharacters other than * and ? literally', () => {
+    const r = compilePolicyValue({ ...base, tools: { 'fs/read.[x]*': {} } });
+    if (!r.ok) throw new Error('should compile');
+    expect(r.policy.ruleFor('fs/read.[x]file')?.key).toBe('fs/read.[x]*');
+    expect(r.policy.ruleFor('fs/readX[x]file')).toBeUndefined();
+  });
+});

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, eventually, lineEcho, recorded, tempDir } from './helpers.js';
+
+type Reply = {
+  id?: unknown;
+  result?: { isError?: boolean; content?: { text: string }[] };
+  error?: { code: number; message: string };
+};
+
+/**
+ * A raw JSON-RPC client (what a hostile agent can send, not what the SDK would) talking to
+ * `enforce`, in front of a recorder that shows what the server received.
+ */
+async function session(lines: string[], expectReplies: number, extra: string[] = []) {
+  const dir = tempDir();
+  const file = join(dir, 'policy.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ version: '1', default: 'deny', tools: { echo: {}, 'delete_*': { action: 'deny' } } }),
+  );
+  const serverDb = join(dir, 'server.db');
+  const proc = spawn(
+    process.execPath,
+    [
+      cli,
+      'enforce',
+      '--policy',
+      file,
+      '--db',
+      join(dir, 'gw.db'),
+      ...extra,
+      '--',
+      process.execPath,
+      cli,
+      'record',
+      '--db',
+      serverDb,
+      '--',
+      process.execPath,
+      lineEcho,
+    ],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  const replies: Reply[] = [];
+  let rest = '';
+  const done = new Promise<void>((resolve) =>
+    proc.stdout.on('data', (c: Buffer) => {
+      const parts = (rest + c.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const p of parts) {
+        const v = JSON.parse(p) as Reply | Reply[];
+        replies.push(...(Array.isArray(v) ? v : [v]));
+      }
+      if (replies.length >= expectReplies) resolve();
+    }),
+  );
+  // One write: every line arrives in the same batch.
+  proc.stdin.write(lines.join('\n') + '\n');
+  await done;
+  proc.stdin.end();
+  await new Promise((r) => proc.on('close', r));
+  const server = await eventually(() => {
+    const r = recorded(serverDb);
+    if (r.info.exitCode === undefined) throw new Error('not closed');
+    return r;
+  });
+  const byId = new Map(replies.map((r) => [JSON.stringify(r.id), r]));
+  return { byId, serverCalls: server.c2s.flat() as { id?: unknown; method?: string; params?: { name?: string } }[] };
+}
+
+const call = (id: unknown, name: unknown, extra: object = {}) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: {} },
+  ...extra,
+});
+
+describe('enforce against bypass attempts', () => {
+  it('denies or rejects them, and forwards none', async () => {
+    const lines = [
+      call(1, 'ECHO'),
+      call(2, 'Echo'),
+      call(3, 'еcho'), // Cyrillic е
+      call(4, 'echo\u200b'),
+      [call(5, 'echo'), call(6, 'delete_all'), { jsonrpc: '2.0', id: 7, method: 'ping' }],
+      { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { arguments: {} } },
+      { jsonrpc: '2.0', id: 9, method: 'Tools/Call', params: { name: 'delete_all', arguments: {} } },
+      { jsonrpc: '2.0', method: 'tools/call', params: { name: 'delete_all', arguments: {} } },
+      call(10, 'echo'),
+      call(10, 'delete_all'), // a duplicate id while 10 is in flight
+      call(11, 'delete_all', { params: { name: 'delete_all', arguments: 'rm -rf /' } }),
+    ].map((m) => JSON.stringify(m));
+    const { byId, serverCalls } = await session(lines, 12);
+    for (const id of [1, 2, 3, 4, 6]) {
+      expect(byId.get(String(id))!.result, `id ${id}`).toMatchObject({ isError: true });
+      expect(byId.get(String(id))!.result!.content![0]!.text).toMatch(/^Denied by policy/);
+    }
+    expect(byId.get('8')!.error!.code).toBe(-32602);
+    expect(byId.get('9')!.error!.code).toBe(-32600);
+    expect(byId.get('11')!.error!.code).toBe(-32602);
+    expect(byId.get('5')!.result!.isError).toBeUndefined();
+    expect(byId.get('7')!.result).toBeDefined();
+    // What reached the server: echo (from the batch), ping, and the first id 10: nothing else.
+    const reached = serverCalls
+      .filter((m) => m.method !== undefined)
+      .map((m) => `${m.method} ${m.params?.name ?? ''} ${String(m.id)}`);
+    expect(reached).toEqual(['tools/call echo 5', 'ping  7', 'tools/call echo 10']);
+  });
+
+  it('--deny-as error answers JSON-RPC errors -32001', async () => {
+    const { byId, serverCalls } = await session([JSON.stringify(call(1, 'delete_me'))], 1, ['--deny-as', 'error']);
+    expect(byId.get('1')!.error).toMatchObject({
+      code: -32001,
+      message: 'Denied by policy: denied by tools.delete_*',
+    });
+    expect(serverCalls).toEqual([]);
+  });
+});

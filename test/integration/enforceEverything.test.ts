@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../store/store.js';
+import { cli, connect, eventually, everything, recorded, tempDir } from './helpers.js';
+
+const policy = {
+  version: '1',
+  default: 'deny',
+  tools: {
+    echo: { action: 'allow' },
+    'get-env': { action: 'deny', reason: 'environment variables hold secrets' },
+    'get-sum': { limits: [{ window: 'minute', max: 3 }] },
+  },
+};
+
+describe('enforce in front of server-everything', () => {
+  it('filters tools/list, denies and throttles before the server sees the call, audits every decision', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'gateway.db');
+    const serverDb = join(dir, 'server-side.db');
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify(policy));
+    // A recorder between the gateway and the server: what the server actually received.
+    const { client } = await connect(process.execPath, [
+      cli,
+      'enforce',
+      '--policy',
+      file,
+      '--db',
+      db,
+      '--',
+      process.execPath,
+      cli,
+      'record',
+      '--db',
+      serverDb,
+      '--',
+      process.execPath,
+      ...everything,
+    ]);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('echo');
+    expect(names).toContain('get-sum');
+    expect(names).not.toContain('get-env');
+    expect(names).not.toContain('trigger-long-running-operation'); // no rule, default deny
+
+    expect(await client.callTool({ name: 'echo', arguments: { message: 'hi' } })).toEqual({
+      content: [{ type: 'text', text: 'Echo: hi' }],
+    });
+    const env = await client.callTool({ name: 'get-env', arguments: {} });
+    expect(env).toEqual({
+      content: [{ type: 'text', text: 'Denied by policy: environment variables hold secrets' }],
+      isError: true,
+      _meta: {
+        'mcp-replay/decision': {
+          decision: 'deny',
+          reason: 'environment variables hold secrets',
+          rule: 'tools.get-env',
+        },
+      },
+    });
+    const sums = [];
+    for (let i = 0; i < 4; i++) sums.push(await client.callTool({ name: 'get-sum', arguments: { a: i, b: 1 } }));
+    expect(sums.slice(0, 3).map((r) => r.isError ?? false)).toEqual([false, false, false]);
+    const throttled = sums[3] as {
+      isError: boolean;
+      content: { text: string }[];
+      _meta: Record<string, { retryAfterMs: number }>;
+    };
+    expect(throttled.isError).toBe(true);
+    expect(throttled.content[0]!.text).toMatch(/^Rate limited: .*; retry after \d+ ms$/);
+    expect(throttled._meta['mcp-replay/decision']!.retryAfterMs).toBeGreaterThan(50_000);
+    await client.close();
+
+    // The server never received the denied or throttled calls.
+    const received = await eventually(() => {
+      const r = recorded(serverDb);
+      if (r.info.exitCode === undefined) throw new Error('not closed');
+      return r;
+    });
+    const calls = received.c2s
+      .filter((m) => (m as { method?: string }).method === 'tools/call')
+      .map((m) => (m as { params: { name: string } }).params.name);
+    expect(calls).toEqual(['echo', 'get-sum', 'get-sum', 'get-sum']);
+
+    // Every decision is stored beside its message; the gateway's recording holds what the client saw.
+    const store = openStore(db, { mustExist: true });
+    try {
+      const [session] = store.allSessions();
+      const decisions = store.sessionDecisions(session!.id).map((d) => [d.tool, d.decision, d.rule]);
+      expect(decisions).toEqual([
+        ['echo', 'allow', 'tools.echo'],
+        ['get-env', 'deny', 'tools.get-env'],
+        ['get-sum', 'allow', 'tools.get-sum'],
+        ['get-sum', 'allow', 'tools.get-sum'],
+        ['get-sum', 'allow', 'tools.get-sum'],
+        ['get-sum', 'throttle', 'tools.get-sum.limits[0]'],
+      ]);
+      const seqs = store.sessionDecisions(session!.id).map((d) => d.seq);
+      const messages = new Map(
+        [...store.records(session!.id)].flatMap((r) => (r.type === 'message' ? [[r.seq, r.raw] as const] : [])),
+      );
+      for (const s of seqs) expect(JSON.parse(messages.get(s)!)).toMatchObject({ method: 'tools/call' });
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { Frame, type Direction } from '../../proxy/frame.js';
+import { Pump } from '../../proxy/pump.js';
+import type { Tap, TapAction, TapContext } from '../../proxy/tap.js';
+
+function harness(taps: Tap[]) {
+  const wire: { dir: Direction; bytes: string }[] = [];
+  let t = 0;
+  const pump = new Pump({ taps, clock: () => ++t, write: (dir, bytes) => wire.push({ dir, bytes: bytes.toString() }) });
+  const to = (dir: Direction) =>
+    wire
+      .filter((w) => w.dir === dir)
+      .map((w) => w.bytes)
+      .join('');
+  return { pump, wire, to };
+}
+
+const line = (m: unknown) => JSON.stringify(m) + '\n';
+
+describe('Pump', () => {
+  it('forwards untouched frames as the exact bytes, whatever the chunking', () => {
+    const { pump, to } = harness([{ onFrame: () => undefined }]);
+    const text = '{"jsonrpc":"2.0","id":1,"method":"ping"}\r\n{ "jsonrpc" : "2.0", "method":"x" }\nnot json\n\n{"id":2';
+    for (const ch of text) pump.receive('c2s', Buffer.from(ch));
+    pump.end('c2s');
+    expect(to('c2s')).toBe(text);
+  });
+
+  it('flushes every tap before writing a batch, one flush per chunk', () => {
+    const log: string[] = [];
+    const tap: Tap = { onFrame: (f) => void log.push(`frame ${f.text()}`), flush: () => void log.push('flush') };
+    const pump = new Pump({ taps: [tap], clock: () => 0, write: (dir) => void log.push(`write ${dir}`) });
+    pump.receive('c2s', Buffer.from('{"a":1}\n{"b":2}\n'));
+    expect(log).toEqual(['frame {"a":1}', 'frame {"b":2}', 'flush', 'write c2s']);
+  });
+
+  it('lets a tap answer a request itself (never forwarded), rewrite a response, and run its own round trip', () => {
+    const seen: string[] = [];
+    const recorder: Tap = { onFrame: (f) => void seen.push(`${f.dir} ${f.text()}`) };
+    let ask: TapContext | undefined;
+    let answered: unknown;
+    const gate: Tap = {
+      onFrame(f, ctx): TapAction {
+        ask = ctx;
+        const m = f.json() as { id?: unknown; method?: string; result?: unknown };
+        if (m.method === 'tools/call') {
+          ctx.send('s2c', { jsonrpc: '2.0', id: m.id, result: { isError: true, content: [] } });
+          return { drop: true };
+        }
+        if (m.id === 'gate-1' && f.dir === 'c2s') {
+          answered = m.result;
+          return { drop: true };
+        }
+        if (f.dir === 's2c' && (m.result as { tools?: unknown })?.tools)
+          return { replace: { ...m, result: { tools: [] } } };
+        return undefined;
+      },
+    };
+    const { pump, to } = harness([recorder, gate]);
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } })));
+    expect(to('c2s')).toBe('');
+    expect(JSON.parse(to('s2c'))).toMatchObject({ id: 1, result: { isError: true } });
+    pump.receive('s2c', Buffer.from(line({ jsonrpc: '2.0', id: 2, result: { tools: [{ name: 'x' }] } })));
+    expect(
+      to('s2c')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))[1],
+    ).toEqual({ jsonrpc: '2.0', id: 2, result: { tools: [] } });
+    // A request of the gate's own to the client, outside any batch: goes out at once; the reply stops at the gate.
+    ask!.send('s2c', { jsonrpc: '2.0', id: 'gate-1', method: 'elicitation/create', params: {} });
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 'gate-1', result: { action: 'accept' } })));
+    expect(answered).toEqual({ action: 'accept' });
+    expect(to('c2s')).toBe('');
+    // The recorder (client side) saw what the client saw: the call, the answer, the rewritten list, the round trip.
+    expect(seen.map((s) => s.slice(0, 3) + (JSON.parse(s.slice(4)) as { id: unknown }).id)).toEqual([
+      'c2s1',
+      's2c1',
+      's2c2',
+      's2cgate-1',
+      'c2sgate-1',
+    ]);
+  });
+
+  it('answers every request the server had not answered when it exits, and later ones too', () => {
+    const { pump, to } = harness([]);
+    pump.receive(
+      'c2s',
+      Buffer.from(line({ jsonrpc: '2.0', id: 1, method: 'a' }) + line({ jsonrpc: '2.0', id: 'b', method: 'b' })),
+    );
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', method: 'notifications/x' })));
+    pump.receive('s2c', Buffer.from(line({ jsonrpc: '2.0', id: 1, result: {} })));
+    pump.serverExited(7, null);
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 3, method: 'c' })));
+    const replies = to('s2c')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: unknown; error?: { message: string } });
+    expect(replies.map((r) => r.id)).toEqual([1, 'b', 3]);
+    expect(replies[1]!.error!.message).toMatch(/exited with code 7/);
+  });
+
+  it('a tap that throws is reported and skipped; the message still goes through', () => {
+    const errors: unknown[] = [];
+    const pump = new Pump({
+      taps: [
+        {
+          onFrame: () => {
+            throw new Error('boom');
+          },
+        },
+      ],
+      clock: () => 0,
+      write: (_d, b) => errors.push(b.toString()),
+      onTapError: (e) => errors.push((e as Error).message),
+    });
+    pump.receive('s2c', Buffer.from('{"x":1}\n'));
+    expect(errors).toEqual(['boom', '{"x":1}\n']);
+  });
+
+  it('Frame.of serializes as the SDK does', () => {
+    expect(Frame.of('s2c', { a: 1 }, 0).bytes.toString()).toBe('{"a":1}\n');
+  });
+});

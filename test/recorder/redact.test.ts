@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../recorder/redact.js';
+import { ulid } from '../../recorder/ulid.js';
+
+const apply = (r: Redactor, m: unknown) => JSON.parse(r.apply(JSON.stringify(m), m)) as unknown;
+
+describe('Redactor', () => {
+  const r = new Redactor({ enabled: true });
+
+  it('keeps the text itself when nothing is secret', () => {
+    const text = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":1}}}';
+    expect(r.apply(text, JSON.parse(text))).toBe(text);
+  });
+
+  it('redacts values under secret keys at any depth, in params, results and batches, keeping the shape', () => {
+    const m = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'x',
+        _meta: { progressToken: 7 },
+        arguments: {
+          'API-KEY': 1,
+          list: [{ Cookie: 'c' }, { ok: 1 }],
+          auth: { client_secret: { a: 1 } },
+          accessToken: null,
+        },
+      },
+    };
+    expect(apply(r, m)).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'x',
+        _meta: { progressToken: 7 },
+        arguments: {
+          'API-KEY': '[REDACTED]',
+          list: [{ Cookie: '[REDACTED]' }, { ok: 1 }],
+          auth: { client_secret: '[REDACTED]' },
+          accessToken: '[REDACTED]',
+        },
+      },
+    });
+    expect(apply(r, [{ id: 2, result: { password: 'p' } }])).toEqual([{ id: 2, result: { password: '[REDACTED]' } }]);
+  });
+
+  it('redacts inside JSON held in a string (a text result) and behind \\u escapes', () => {
+    const m = { id: 1, result: { content: [{ type: 'text', text: '{"OPENAI_API_KEY":"sk-1","HOME":"/h"}' }] } };
+    const out = apply(r, m) as { result: { content: { text: string }[] } };
+    expect(JSON.parse(out.result.content[0]!.text)).toEqual({ OPENAI_API_KEY: '[REDACTED]', HOME: '/h' });
+    const escaped = '{"id":1,"result":{"\\u0074oken":"t-1"}}';
+    expect(r.apply(escaped, JSON.parse(escaped))).toBe('{"id":1,"result":{"token":"[REDACTED]"}}');
+  });
+
+  it('--redact KEY adds whole keys in any case; --no-redact keeps all', () => {
+    const extra = new Redactor({ enabled: true, extraKeys: ['ssn'] });
+    expect(apply(extra, { id: 1, params: { SSN: '1', ssn_hint: 'h' } })).toEqual({
+      id: 1,
+      params: { SSN: '[REDACTED]', ssn_hint: 'h' },
+    });
+    const off = new Redactor({ enabled: false });
+    expect(apply(off, { id: 1, params: { token: 't' } })).toEqual({ id: 1, params: { token: 't' } });
+  });
+});
+
+describe('ulid', () => {
+  it('is 26 Crockford characters that sort by time', () => {
+    const a = ulid(1_700_000_000_000);
+    const b = ulid(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(a < b).toBe(true);
+    expect(ulid(0, new Uint8Array(10))).toBe('0'.repeat(26));
+  });
+});

@@ -1,0 +1,3 @@
+export { DiffApp, type DiffAppProps } from './diff/DiffApp.js';
+export { DiffModel, type DiffRow, type Side, type ViewFilter } from './diff/model.js';
+export type { MatrixSummary } from './diff/Header.js';
