@@ -2,7 +2,7 @@ import fc, { type Arbitrary } from 'fast-check';
 import { InputError } from '../engine/errors.js';
 import type { Decision, Limiter } from '../engine/types.js';
 import { adversarialStrings } from './adversarial.js';
-import { decideStream } from './decideStream.js';
+import { decideStream, pickDecision } from './decideStream.js';
 import type { Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
 import { propertiesFor, type DecidedStream, type Property } from './properties.js';
@@ -137,7 +137,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
       seed: options.seed,
       path,
       calls: stream,
-      decisions: run.decisions.map((d) => [...d]),
+      decisions: run.decisions.map((ds) => ds.map(pickDecision)),
       highlight: v.calls,
     });
   };

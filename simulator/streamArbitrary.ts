@@ -66,18 +66,22 @@ function toCalls(d: Drawn, times: (p: TrafficParams, t: readonly Timing[]) => nu
     d.traffic,
     d.calls.map(([tiny, code]): Timing => [tiny, code]),
   );
-  const calls = d.calls.map(([, , session, [tool, args]], i) => ({
-    i,
-    call: {
+  const calls = d.calls.map(
+    ([, , session, [tool, args]], i): SimCall => ({
       at: at[i]!,
       session: `s${session + 1}`,
       grant: GRANTS[d.grants[session]!]!,
       tool,
       args,
-    } satisfies SimCall,
-  }));
-  calls.sort((a, b) => a.call.at - b.call.at || cmp(a.call.session, b.call.session) || a.i - b.i);
-  return calls.map((c) => c.call);
+    }),
+  );
+  // Times never decrease; only calls at the same time may need reordering (by session). A stable
+  // sort keeps the drawn order otherwise; skip it when nothing is out of order.
+  const inOrder = (a: SimCall, b: SimCall) => a.at < b.at || (a.at === b.at && a.session <= b.session);
+  for (let i = 1; i < calls.length; i++) {
+    if (!inOrder(calls[i - 1]!, calls[i]!)) return calls.sort((a, b) => a.at - b.at || cmp(a.session, b.session));
+  }
+  return calls;
 }
 
 function cmp(a: string, b: string): number {

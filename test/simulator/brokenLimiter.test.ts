@@ -27,11 +27,11 @@ describe('the limits invariant, under generated traffic', () => {
   const options = {
     policies: [loadSimPolicy(fixture('rate.policy.json'))],
     catalog: loadTools(fixture('session-limit.tools.json')),
-    runs: 200,
+    runs: 100,
   };
 
   it('catches a fixed-window limiter letting a burst through across a window edge', () => {
-    const report = simulate({ ...options, seed: 21, newLimiter: () => new FixedWindowLimiter() });
+    const report = simulate({ ...options, seed: 3, newLimiter: () => new FixedWindowLimiter() });
     const cx = report.counterexamples.find((c) => c.property === 'limits');
     expect(cx, 'limits violated').toBeDefined();
     expect(cx!.message).toMatch(/tools\.invoke_agent_runtime\.limits\[0\].*let 6 calls through within 60000 ms/);
@@ -42,7 +42,7 @@ describe('the limits invariant, under generated traffic', () => {
   });
 
   it('finds nothing wrong with the engine’s own sliding window on the same streams', () => {
-    const report = simulate({ ...options, seed: 21 });
+    const report = simulate({ ...options, seed: 3 });
     expect(report.counterexamples).toEqual([]);
     expect(report.byTool[0]!.get('invoke_agent_runtime')!.throttle).toBeGreaterThan(0);
   });
