@@ -1,14 +1,15 @@
 /**
  * A `tools/call` round trip (server-everything's `echo`) through each way of reaching the server,
  * sequentially and with 50 calls in flight: directly, through a bare byte-pipe forwarder (the floor
- * for any Node proxy: one more process hop), and through `mcp-replay record`. Rounds interleave the
+ * for any Node proxy: one more process hop), through `mcp-replay record`, and through
+ * `mcp-replay enforce` (recording, with a policy with limits). Rounds interleave the
  * configurations so machine load hits them alike; the medians are compared with the byte pipe.
  *
  *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,18 +23,54 @@ const CALLS = Number(values.calls ?? 300);
 const IN_FLIGHT = 50;
 
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-replay-bench-'));
+// A policy with limits on the hot path (never reached: every call is allowed and counted).
+const policy = join(tmp, 'policy.json');
+writeFileSync(
+  policy,
+  JSON.stringify({
+    version: '1',
+    default: 'deny',
+    tools: { echo: { limits: [{ window: 'minute', max: 1_000_000, scope: 'grant' }] } },
+    all_tools: { limits: [{ window: 'second', max: 100_000, scope: 'global' }] },
+  }),
+);
 const configs: Record<string, (round: number) => string[]> = {
   direct: () => server,
   'byte pipe': () => [join(root, 'bench/bytePipe.mjs'), process.execPath, ...server],
   record: (round) => [cli, 'record', '--db', join(tmp, `record-${round}.db`), '--', process.execPath, ...server],
+  enforce: (round) => [
+    cli,
+    'enforce',
+    '--policy',
+    policy,
+    '--db',
+    join(tmp, `enforce-${round}.db`),
+    '--',
+    process.execPath,
+    ...server,
+  ],
 };
 
-async function measure(args: string[]): Promise<{ sequentialMs: number; perSecond: number }> {
+/** CPU time (user + system, ms) a process has used so far: less noisy than wall time on a busy machine. */
+function cpuMs(pid: number | null): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+async function measure(args: string[]): Promise<{ sequentialMs: number; perSecond: number; cpuUsPerCall: number }> {
   const transport = new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);
+  // For a proxy, the first process is the proxy itself (for direct, the server).
+  const pid = transport.pid;
   const call = (i: number) => client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
   for (let i = 0; i < 50; i++) await call(i); // warm-up
+  const cpu0 = cpuMs(pid);
   let start = performance.now();
   for (let i = 0; i < CALLS; i++) await call(i);
   const sequentialMs = (performance.now() - start) / CALLS;
@@ -46,12 +83,13 @@ async function measure(args: string[]): Promise<{ sequentialMs: number; perSecon
     }),
   );
   const perSecond = total / ((performance.now() - start) / 1000);
+  const cpuUsPerCall = ((cpuMs(pid) - cpu0) * 1000) / (CALLS + total);
   await client.close();
-  return { sequentialMs, perSecond };
+  return { sequentialMs, perSecond, cpuUsPerCall };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const results: Record<string, { seq: number[]; tput: number[] }> = {};
+const results: Record<string, { seq: number[]; tput: number[]; cpu: number[] }> = {};
 console.log(
   `proxy bench: ${ROUNDS} rounds × ${CALLS} sequential + ${CALLS * 4} with ${IN_FLIGHT} in flight; load ${loadavg()
     .map((l) => l.toFixed(1))
@@ -60,17 +98,18 @@ console.log(
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, args] of Object.entries(configs)) {
     const r = await measure(args(round));
-    (results[name] ??= { seq: [], tput: [] }).seq.push(r.sequentialMs);
+    (results[name] ??= { seq: [], tput: [], cpu: [] }).seq.push(r.sequentialMs);
     results[name].tput.push(r.perSecond);
+    results[name].cpu.push(r.cpuUsPerCall);
   }
 }
 const floor = results['byte pipe']!;
-console.log('config        sequential ms/call   × pipe   in flight calls/s   × pipe');
+console.log('config        sequential ms/call   × pipe   in flight calls/s   × pipe   first process CPU µs/call');
 for (const [name, r] of Object.entries(results)) {
   const seq = median(r.seq);
   const tput = median(r.tput);
   console.log(
-    `${name.padEnd(13)} ${seq.toFixed(3).padStart(18)}   ${(seq / median(floor.seq)).toFixed(2).padStart(6)}   ${tput.toFixed(0).padStart(17)}   ${(tput / median(floor.tput)).toFixed(2).padStart(6)}`,
+    `${name.padEnd(13)} ${seq.toFixed(3).padStart(18)}   ${(seq / median(floor.seq)).toFixed(2).padStart(6)}   ${tput.toFixed(0).padStart(17)}   ${(tput / median(floor.tput)).toFixed(2).padStart(6)}   ${median(r.cpu).toFixed(0).padStart(25)}`,
   );
 }
 console.log(

@@ -54,7 +54,10 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
         if (child.stdin.writable && !child.stdin.write(bytes)) pauseUntilDrain(stdin, child.stdin);
       } else if (stdout.writable && !stdout.write(bytes)) pauseUntilDrain(child.stdout, stdout);
     },
-    onTapError: (err) => stderr.write(`mcp-replay: ${(err as Error)?.message ?? String(err)}\n`),
+    onTapError: (err) =>
+      stderr.write(
+        `mcp-replay: ${(err as Error)?.message ?? String(err)}\n${process.env.MCP_REPLAY_DEBUG ? ((err as Error)?.stack ?? '') + '\n' : ''}`,
+      ),
   });
 
   // A client that went away (EPIPE) or a server that died (EPIPE on its stdin) is not our failure.

@@ -9,6 +9,11 @@ import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSumma
 
 type Db = Database.Database;
 
+const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
+  UNION ALL
+  SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
+  ORDER BY seq`;
+
 interface SessionRow {
   id: string;
   name: string | null;
@@ -177,7 +182,9 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    const rows = this.stmts.records.iterate({ id: sessionId }) as IterableIterator<{
+    // A statement of its own: a statement streams one result at a time, and replay merges
+    // several sessions of one db at once.
+    const rows = this.db.prepare(RECORDS_SQL).iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;

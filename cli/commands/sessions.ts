@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
+import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output, row, table } from '../output.js';
@@ -46,9 +47,21 @@ export function registerSessions(program: Command): void {
       const info = store.resolveSession(id);
       const out = new Output();
       const exchanges = exchangesOf(store.records(info.id), opts.all ? undefined : (m) => m === 'tools/call');
+      // What a live gateway decided, beside each call (enforce's audit).
+      const decided = new Map<string, DecisionRecord[]>();
+      for (const d of store.sessionDecisions(info.id)) {
+        const k = `${d.seq}/${d.rpcId ?? ''}`;
+        decided.set(k, [...(decided.get(k) ?? []), d]);
+      }
+      const decisionsOf = (x: Exchange) => decided.get(`${x.seq}/${JSON.stringify(x.id)}`) ?? [];
       if (opts.json) {
         out.json({ type: 'session', ...info });
-        for (const x of exchanges) out.json(exchangeJson(x));
+        for (const x of exchanges) {
+          const line = exchangeJson(x);
+          const ds = decisionsOf(x);
+          if (ds.length > 0) line.decisions = ds.map(decisionJson);
+          out.json(line);
+        }
       } else {
         const status = info.endedAt
           ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
@@ -59,14 +72,23 @@ export function registerSessions(program: Command): void {
         if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
         out.line('');
         const widths = [6, 10, 40, 10];
-        out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', 'OUTCOME'], widths));
+        const audited = decided.size > 0;
+        if (audited) widths.push(24);
+        out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(audited ? ['DECISION'] : []), 'OUTCOME'], widths));
         let n = 0;
         for (const x of exchanges) {
           n++;
           const what =
             x.tool !== undefined ? `${x.tool} ${truncate(JSON.stringify(x.args), 40 - x.tool.length - 1)}` : x.method;
           const outcome = x.detail ? `${x.outcome}: ${truncate(x.detail.replace(/\s+/g, ' '), 60)}` : x.outcome;
-          out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), outcome], widths));
+          const last = decisionsOf(x).at(-1);
+          const decision = last ? `${last.decision}${last.enforced ? '' : ' (shadow)'} ${last.rule}` : '-';
+          out.line(
+            row(
+              [String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...(audited ? [decision] : []), outcome],
+              widths,
+            ),
+          );
         }
         if (n === 0) out.line(opts.all ? '(no requests)' : '(no tool calls; --all shows every request)');
       }
@@ -171,6 +193,14 @@ export function parseMeta(raw: string): { method: string | null; id: string | nu
   } catch {
     return { method: null, id: null };
   }
+}
+
+function decisionJson(d: DecisionRecord): Record<string, unknown> {
+  const j: Record<string, unknown> = { decision: d.decision, reason: d.reason, rule: d.rule };
+  if (d.retryAfterMs !== undefined) j.retryAfterMs = d.retryAfterMs;
+  j.enforced = d.enforced;
+  j.policy = d.policySha256;
+  return j;
 }
 
 function exchangeJson(x: Exchange): Record<string, unknown> {

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { compilePolicyValue, type Policy } from '../../engine/compilePolicy.js';
+import { MemoryLimiter } from '../../engine/slidingWindow.js';
+import type { Limiter } from '../../engine/types.js';
+import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
+import type { Direction } from '../../proxy/frame.js';
+import { Pump } from '../../proxy/pump.js';
+import { SessionClock } from '../../proxy/sessionClock.js';
+import { openStore } from '../../store/store.js';
+
+function policyOf(value: unknown): Policy {
+  const r = compilePolicyValue(value);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.policy;
+}
+
+function gateway(limiter: Limiter, shadow = false) {
+  const policy = policyOf({
+    version: '1',
+    default: 'deny',
+    tools: { echo: { limits: [{ window: 'minute', max: 1 }] } },
+  });
+  const logged: string[] = [];
+  const tap = new EnforcerTap({
+    policy: () => policy,
+    limiter,
+    store: openStore(':memory:'),
+    recording: false,
+    sessionId: 's',
+    clock: new SessionClock(),
+    shadow,
+    denyAs: 'result',
+    approvalTimeoutMs: 1000,
+    log: (l) => logged.push(l),
+  });
+  const wire: Record<Direction, unknown[]> = { c2s: [], s2c: [] };
+  const pump = new Pump({
+    taps: [tap],
+    clock: () => 1000,
+    write: (dir, bytes) =>
+      wire[dir].push(
+        ...bytes
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as unknown),
+      ),
+  });
+  const call = (id: number, name = 'echo') =>
+    pump.receive(
+      'c2s',
+      Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) + '\n'),
+    );
+  return { wire, call, logged };
+}
+
+describe('EnforcerTap', () => {
+  it('fails closed: a limiter that throws denies the call, names the failure, and keeps serving', () => {
+    const broken: Limiter = {
+      wait: () => {
+        throw new Error('disk I/O error');
+      },
+      record: () => undefined,
+      atomically: (fn) => fn(),
+    };
+    const { wire, call, logged } = gateway(broken);
+    call(1);
+    call(2, 'unknown_tool');
+    expect(wire.c2s).toEqual([]);
+    expect(wire.s2c).toMatchObject([
+      {
+        id: 1,
+        result: {
+          isError: true,
+          content: [{ text: expect.stringMatching(/could not decide this call \(disk I\/O error\)/) }],
+        },
+      },
+      {
+        id: 2,
+        result: { isError: true, content: [{ text: 'Denied by policy: no rule for tool unknown_tool; default deny' }] },
+      },
+    ]);
+    expect(logged[0]).toMatch(/disk I\/O error/);
+  });
+
+  it('--shadow decides but forwards everything', () => {
+    const { wire, call } = gateway(new MemoryLimiter(), true);
+    call(1);
+    call(2);
+    call(3, 'unknown_tool');
+    expect(wire.s2c).toEqual([]);
+    expect((wire.c2s as { id: number }[]).map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+
+  it('enforcing: the second call in the minute is throttled, never forwarded', () => {
+    const { wire, call } = gateway(new MemoryLimiter());
+    call(1);
+    call(2);
+    expect((wire.c2s as { id: number }[]).map((m) => m.id)).toEqual([1]);
+    expect(wire.s2c).toMatchObject([
+      { id: 2, result: { isError: true, _meta: { 'mcp-replay/decision': { decision: 'throttle' } } } },
+    ]);
+  });
+});
