@@ -26,6 +26,14 @@ interface SessionRow {
   extra: string | null;
 }
 
+/**
+ * The client's messages that can hold a tools/call or an initialize (batches are kept: their
+ * method column is the first element's). Read as raw rows: replay reads millions of them.
+ */
+const CALL_MESSAGES = `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+    AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+  ORDER BY seq`;
+
 /** Opens (creating with mode 0700/0600 and migrating) the recordings db. */
 export function openStore(file: string, options: { mustExist?: boolean } = {}): Store {
   if (file !== ':memory:') {
@@ -86,15 +94,6 @@ export class Store {
          SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
          ORDER BY seq`,
       ),
-      // Only the client's messages that can hold a tools/call or an initialize (batches are kept:
-      // their method column is the first element's). Raw rows: replay reads millions of them.
-      callMessages: db
-        .prepare(
-          `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
-             AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
-           ORDER BY seq`,
-        )
-        .raw(true),
       messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
@@ -210,11 +209,12 @@ export class Store {
    * order: what replay and diff read (a superset of them; the caller still parses and checks).
    */
   *callMessages(sessionId: string): Generator<MessageRecord> {
-    for (const [seq, t, raw] of this.stmts.callMessages.iterate(sessionId) as IterableIterator<
+    // A statement of its own per read: a timeline reads several sessions at once, and one
+    // statement cannot run two iterations at a time.
+    const rows = this.db.prepare(CALL_MESSAGES).raw(true).iterate(sessionId) as IterableIterator<
       [number, number, string]
-    >) {
-      yield { type: 'message', seq, t, dir: 'c2s', raw };
-    }
+    >;
+    for (const [seq, t, raw] of rows) yield { type: 'message', seq, t, dir: 'c2s', raw };
   }
 
   /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */
