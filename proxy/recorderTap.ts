@@ -32,7 +32,12 @@ export class RecorderTap implements Tap {
     readonly sessionId: string,
     private readonly redactor: Redactor,
     private readonly report: (message: string) => void = (m) => process.stderr.write(`mcp-replay: ${m}\n`),
-  ) {}
+  ) {
+    // One transaction, its function made once (better-sqlite3 builds a wrapper per `transaction()`).
+    this.appendAll = store.db.transaction((queue: readonly Pending[]) => this.append(queue));
+  }
+
+  private readonly appendAll: (queue: readonly Pending[]) => void;
 
   onFrame(frame: Frame): undefined {
     const text = frame.text();
@@ -59,14 +64,15 @@ export class RecorderTap implements Tap {
     if (this.queue.length === 0) return;
     const queue = this.queue;
     this.queue = [];
-    this.write(() =>
-      this.store.transaction(() => {
-        for (const r of queue) {
-          if (r.kind === 'message') this.store.appendMessage(this.sessionId, r.seq, r.t, r.dir, r.raw, r.method, r.id);
-          else this.store.appendEvent(this.sessionId, r.seq, r.t, r.event, r.data);
-        }
-      }),
-    );
+    // Inside the pump's batch transaction (enforce) the rows simply join it; else one of our own.
+    this.write(() => (this.store.db.inTransaction ? this.append(queue) : this.appendAll(queue)));
+  }
+
+  private append(queue: readonly Pending[]): void {
+    for (const r of queue) {
+      if (r.kind === 'message') this.store.appendMessage(this.sessionId, r.seq, r.t, r.dir, r.raw, r.method, r.id);
+      else this.store.appendEvent(this.sessionId, r.seq, r.t, r.event, r.data);
+    }
   }
 
   onEvent(e: PumpEvent): void {

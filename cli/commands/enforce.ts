@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
+import { BatchLimiter } from '../../proxy/enforce/batchLimiter.js';
 import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
 import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
 import type { DenyAs } from '../../proxy/enforce/responses.js';
@@ -90,7 +91,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     taps.push(
       new EnforcerTap({
         policy: () => watcher.policy,
-        limiter: new SqliteLimiter(store),
+        limiter: new BatchLimiter(new SqliteLimiter(store), store.db),
         store,
         recording: opts.record,
         sessionId,

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callsOf, dbSource, jsonlSource } from '../../replayer/index.js';
+import { callsOf, dbSource, jsonlSource, timeline } from '../../replayer/index.js';
 import { openStore } from '../../store/store.js';
 
 const fixture = join(import.meta.dirname, '../../fixtures/sessions/seed-15-calls.jsonl');
@@ -45,6 +45,29 @@ describe('db sessions read through the callMessages fast path', () => {
         ['get_object', 'demo-agent'],
         ['list_buckets', 'other-agent'],
       ]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('read several sessions of one db at once (a timeline), as the files do', () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), 'mcp-replay-test-')), 'r.db'));
+    try {
+      const file = jsonlSource(fixture);
+      for (const id of ['one', 'two']) {
+        store.insertSession({ ...file.info, id });
+        for (const r of file.records()) {
+          if (r.type !== 'message') continue;
+          const method = (JSON.parse(r.raw) as { method?: string }).method ?? null;
+          store.appendMessage(id, r.seq, r.t, r.dir, r.raw, method, null);
+        }
+      }
+      const fromDb = [...timeline([dbSource(store, 'one'), dbSource(store, 'two')])];
+      const fromFiles = [...timeline([file, { ...file, info: { ...file.info, id: 'two' } }])].map((c) =>
+        c.session === 'seed-15-calls' ? { ...c, session: 'one' } : c,
+      );
+      expect(fromDb).toHaveLength(30);
+      expect(fromDb).toEqual(fromFiles);
     } finally {
       store.close();
     }
