@@ -8,6 +8,10 @@ import { buildProgram } from './program.js';
  * with one line; a stack trace only with MCP_REPLAY_DEBUG=1.
  */
 async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`| head`) closes our stdout: that ends the output, not in a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const program = buildProgram();
   program.exitOverride();
   for (const cmd of allCommands(program)) cmd.exitOverride();
