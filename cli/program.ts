@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDiff } from './commands/diff.js';
 import { registerEnforce } from './commands/enforce.js';
 import { registerRecord } from './commands/record.js';
@@ -25,5 +27,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerDiff(program);
   registerSimulate(program);
+  registerApprovals(program);
+  registerDemo(program);
   return program;
 }

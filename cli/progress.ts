@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { SessionSource } from '../replayer/source.js';
 import type { Store } from '../store/store.js';
+import type { SessionRecord } from '../store/types.js';
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
@@ -100,11 +101,12 @@ export function measuredSources(
 ): { sources: SessionSource[]; fraction: () => number } {
   let counts: Map<string, number> | undefined;
   const dbCount = (id: string): number => {
-    counts ??= new Map((store()?.listSessions() ?? []).map((s) => [s.id, s.messages]));
+    // Sessions read through `callMessages` are measured in calls, others in messages.
+    counts ??= new Map((store()?.listSessions() ?? []).map((s) => [s.id, s.calls]));
     return counts.get(id) ?? 0;
   };
   const parts = sources.map((s) => {
-    const isDb = s.origin.startsWith('db:');
+    const isDb = s.origin.startsWith('db:') && s.callMessages !== undefined;
     let total = 0;
     try {
       total = isDb ? dbCount(s.info.id) : statSync(s.origin).size;
@@ -115,16 +117,19 @@ export function measuredSources(
   });
   const wrapped = sources.map((s, i): SessionSource => {
     const part = parts[i]!;
+    const measured = function* <R extends SessionRecord>(records: Iterable<R>) {
+      for (const r of records) {
+        if (part.isDb) part.done++;
+        else part.done += r.type === 'message' ? r.raw.length + 50 : 60;
+        yield r;
+      }
+      part.done = part.total;
+    };
+    const callMessages = s.callMessages?.bind(s);
     return {
       ...s,
-      *records() {
-        for (const r of s.records()) {
-          if (part.isDb) part.done += r.type === 'message' ? 1 : 0;
-          else part.done += r.type === 'message' ? r.raw.length + 50 : 60;
-          yield r;
-        }
-        part.done = part.total;
-      },
+      records: () => measured(s.records()),
+      ...(callMessages ? { callMessages: () => measured(callMessages()) } : {}),
     };
   });
   return {

@@ -15,6 +15,11 @@ export interface CompiledLimit {
   counter: string;
   scope: Scope;
   windowMs: number;
+  /**
+   * How long a call charged to this limit's counter must be remembered: the longest window of
+   * any limit naming the same counter and scope (limits of other tools can read the same times).
+   */
+  keepMs: number;
   max: number;
   /** Counter-key prefix; the scope key is appended per call. */
   keyPrefix: string;
@@ -122,6 +127,7 @@ export function compilePolicy(text: string): CompileResult {
         counter,
         scope,
         windowMs,
+        keepMs: windowMs,
         max: spec.max,
         keyPrefix: `${counter}\u0000${scope}\u0000`,
         text,
@@ -206,10 +212,13 @@ export function compilePolicy(text: string): CompileResult {
     return found ?? undefined;
   };
 
+  const allToolsLimits = compileLimits(file.all_tools?.limits ?? [], ['all_tools'], 'all_tools');
+  shareRetention([...rules.flatMap((r) => r.limits), ...allToolsLimits]);
+
   const policy: Policy = {
     default: file.default,
     rules,
-    allToolsLimits: compileLimits(file.all_tools?.limits ?? [], ['all_tools'], 'all_tools'),
+    allToolsLimits,
     hide,
     sha256: createHash('sha256').update(text).digest('hex'),
     rulePaths: [...hide.map((h) => h.path), ...rules.map((r) => r.path)],
@@ -217,4 +226,11 @@ export function compilePolicy(text: string): CompileResult {
     hiddenBy,
   };
   return { ok: true, policy, warnings };
+}
+
+/** Gives every limit the longest window among the limits sharing its counter and scope. */
+function shareRetention(limits: readonly CompiledLimit[]): void {
+  const longest = new Map<string, number>();
+  for (const l of limits) longest.set(l.keyPrefix, Math.max(longest.get(l.keyPrefix) ?? 0, l.windowMs));
+  for (const l of limits) l.keepMs = longest.get(l.keyPrefix)!;
 }

@@ -89,7 +89,7 @@ function limited(
       if (!throttledBy) throttledBy = limit;
       if (wait > retryAfterMs) retryAfterMs = wait;
     } else if (!throttledBy) {
-      charges = addCharge(charges, key, limit.windowMs);
+      charges = addCharge(charges, key, limit.keepMs);
     }
   }
   if (throttledBy) {

@@ -33,7 +33,7 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
   const started = Date.parse(info.startedAt);
   let grant = options.grant ?? info.grant ?? 'unknown';
   const grantFixed = options.grant !== undefined || info.grant !== undefined;
-  for (const r of source.records()) {
+  for (const r of source.callMessages ? source.callMessages() : source.records()) {
     if (r.type !== 'message' || r.dir !== 'c2s') continue;
     // Cheap pre-filter: only parse what can be a call or an initialize ("tools\/call" is legal JSON too).
     if (!r.raw.includes('call') && (grantFixed || !r.raw.includes('initialize'))) continue;

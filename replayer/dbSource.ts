@@ -6,7 +6,13 @@ import type { SessionSource } from './source.js';
 
 export function dbSource(store: Store, id: string): SessionSource {
   const info = store.resolveSession(id);
-  return { info, origin: `db:${info.id}`, records: () => store.records(info.id) };
+  return {
+    info,
+    origin: `db:${info.id}`,
+    records: () => store.records(info.id),
+    callMessages: () => store.callMessages(info.id),
+    messageAt: (seq) => store.messageAt(info.id, seq),
+  };
 }
 
 /**

@@ -5,7 +5,6 @@ export { jsonlSource, parseJsonlLine, sessionToJsonl, recordToJsonl } from './js
 export { dbSource, resolveSources } from './dbSource.js';
 export { readLines } from './lines.js';
 export type { SessionSource } from './source.js';
-export { exchangesOf, type Exchange } from './exchanges.js';
 export {
   diffRun,
   DiffSummary,
@@ -19,3 +18,4 @@ export {
   type Transition,
   type ToolDiff,
 } from './diff.js';
+export { exchangesOf, type Exchange } from './exchanges.js';

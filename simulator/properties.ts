@@ -1,5 +1,5 @@
 import type { CompiledLimit, Policy } from '../engine/compilePolicy.js';
-import type { Decision } from '../engine/types.js';
+import type { Decision, Limiter } from '../engine/types.js';
 import { decideStream } from './decideStream.js';
 import type { Expectation } from './expectations.js';
 import type { SimCall, SimDecision, SimPolicy } from './types.js';
@@ -9,6 +9,8 @@ import { overfullWindow } from './windowCount.js';
 export interface DecidedStream {
   calls: readonly SimCall[];
   decisions: readonly (readonly SimDecision[])[];
+  /** The limiter the decisions were made with (a fresh one per call); default in-memory. */
+  newLimiter?: (() => Limiter) | undefined;
 }
 
 export interface Violation {
@@ -96,16 +98,16 @@ export const deniedStayDenied: Property = {
   },
 };
 
-/** SPEC §6: the same stream always gets the same decisions (decided again from scratch, on copied arguments). */
+/**
+ * SPEC §6: the same stream always gets the same decisions: decided again from scratch (fresh
+ * limiter) after the first pass, so hidden state, clock reads or argument mutation show up.
+ */
 export const deterministic: Property = {
   id: 'deterministic',
   description: 'the same stream always gets the same decisions',
   check(policies, run) {
     for (let p = 0; p < policies.length; p++) {
-      const again = decideStream(
-        policies[p]!.policy,
-        run.calls.map((c) => ({ ...c, args: structuredClone(c.args) })),
-      );
+      const again = decideStream(policies[p]!.policy, run.calls, run.newLimiter?.());
       const first = run.decisions[p]!;
       for (let i = 0; i < again.length; i++) {
         const [a, b] = [first[i]!, again[i]!];

@@ -1,8 +1,8 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { InputError } from '../engine/errors.js';
-import type { Decision } from '../engine/types.js';
+import type { Decision, Limiter } from '../engine/types.js';
 import { adversarialStrings } from './adversarial.js';
-import { decideStream } from './decideStream.js';
+import { decideStream, pickDecision } from './decideStream.js';
 import type { Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
 import { propertiesFor, type DecidedStream, type Property } from './properties.js';
@@ -25,6 +25,8 @@ export interface SimulateOptions {
   adversarial?: boolean;
   /** Longest stream drawn (calls; default 40). */
   maxCalls?: number;
+  /** A fresh limiter per stream and policy (default the engine's in-memory one): an injected edge for tests. */
+  newLimiter?: () => Limiter;
 }
 
 export type Counts = Record<Decision, number> & { calls: number };
@@ -93,14 +95,18 @@ export function simulate(options: SimulateOptions): SimulationReport {
   const { policies } = options;
   const properties = propertiesFor(policies.length, options.expectations ?? []);
   const pool = buildToolPool(options.catalog, policies);
+  if (pool.primary.length === 0 && pool.extra.length === 0)
+    throw new InputError('no tools to call: the policy names none; give a catalog (--tools FILE or --from SESSION)');
   const arb = simulationArbitrary(options, pool);
   const byTool = policies.map(() => new Map<string, Counts>());
   const firstFailure = new Map<string, number>();
   let streams = 0;
   let calls = 0;
+  const { newLimiter } = options;
   const decideAll = (s: SimCall[]): DecidedStream => ({
     calls: s,
-    decisions: policies.map((p) => decideStream(p.policy, s)),
+    decisions: policies.map((p) => decideStream(p.policy, s, newLimiter?.())),
+    newLimiter,
   });
   const explore = (s: SimCall[]) => {
     const run = decideAll(s);
@@ -131,7 +137,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
       seed: options.seed,
       path,
       calls: stream,
-      decisions: run.decisions.map((d) => [...d]),
+      decisions: run.decisions.map((ds) => ds.map(pickDecision)),
       highlight: v.calls,
     });
   };

@@ -1,8 +1,8 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { schemaArbitrary } from './schemaArbitrary.js';
 import { trafficArbitraries, type Timing, type TrafficParams } from './traffic.js';
-import type { ToolPool } from './toolPool.js';
-import type { SimCall, ToolSpec } from './types.js';
+import type { PoolTool, ToolPool } from './toolPool.js';
+import type { SimCall } from './types.js';
 
 export const GRANTS = ['agent-a', 'agent-b', 'agent-c'] as const;
 export const MAX_SESSIONS = 4;
@@ -21,7 +21,7 @@ interface Drawn {
   traffic: TrafficParams;
   /** Grant index of sessions s1…s4. */
   grants: number[];
-  calls: { timing: Timing; session: number; tool: string; args: unknown }[];
+  calls: (readonly [tiny: number, code: number, session: number, call: readonly [string, unknown]])[];
 }
 
 /**
@@ -33,12 +33,11 @@ interface Drawn {
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
   const adv = options.adversarial.length > 0 ? fc.constantFrom(...options.adversarial) : undefined;
-  const callOf = (t: ToolSpec) =>
-    fc.record({
-      tool: fc.constant(t.name),
-      args: schemaArbitrary(t.inputSchema ?? { type: 'object' }, { adversarial: adv }),
-    });
-  const group = (tools: readonly ToolSpec[]) =>
+  const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
+    const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
+    return fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args));
+  };
+  const group = (tools: readonly PoolTool[]) =>
     tools.length === 1 ? callOf(tools[0]!) : fc.oneof(...tools.map(callOf));
   const { primary, extra } = options.pool;
   const call =
@@ -53,13 +52,11 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
       minLength: MAX_SESSIONS,
       maxLength: MAX_SESSIONS,
     }),
-    calls: fc.array(
-      fc.record({ timing: traffic.timing, session: fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), c: call }).map(
-        ({ timing, session, c }) => ({ timing, session, tool: c.tool, args: c.args }),
-        // (no unmapper: shrinking works on the source values)
-      ),
-      { maxLength: options.maxCalls ?? 40, size: 'max' },
-    ),
+    // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
+    calls: fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), call), {
+      maxLength: options.maxCalls ?? 40,
+      size: 'max',
+    }),
   });
   return drawn.map((d) => toCalls(d, traffic.times));
 }
@@ -67,20 +64,24 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
 function toCalls(d: Drawn, times: (p: TrafficParams, t: readonly Timing[]) => number[]): SimCall[] {
   const at = times(
     d.traffic,
-    d.calls.map((c) => c.timing),
+    d.calls.map(([tiny, code]): Timing => [tiny, code]),
   );
-  const calls = d.calls.map((c, i) => ({
-    i,
-    call: {
+  const calls = d.calls.map(
+    ([, , session, [tool, args]], i): SimCall => ({
       at: at[i]!,
-      session: `s${c.session + 1}`,
-      grant: GRANTS[d.grants[c.session]!]!,
-      tool: c.tool,
-      args: c.args,
-    } satisfies SimCall,
-  }));
-  calls.sort((a, b) => a.call.at - b.call.at || cmp(a.call.session, b.call.session) || a.i - b.i);
-  return calls.map((c) => c.call);
+      session: `s${session + 1}`,
+      grant: GRANTS[d.grants[session]!]!,
+      tool,
+      args,
+    }),
+  );
+  // Times never decrease; only calls at the same time may need reordering (by session). A stable
+  // sort keeps the drawn order otherwise; skip it when nothing is out of order.
+  const inOrder = (a: SimCall, b: SimCall) => a.at < b.at || (a.at === b.at && a.session <= b.session);
+  for (let i = 1; i < calls.length; i++) {
+    if (!inOrder(calls[i - 1]!, calls[i]!)) return calls.sort((a, b) => a.at - b.at || cmp(a.session, b.session));
+  }
+  return calls;
 }
 
 function cmp(a: string, b: string): number {

@@ -2,11 +2,18 @@ import { globToRegExp, isGlob } from '../engine/glob.js';
 import { nameVariants } from './adversarial.js';
 import type { SimPolicy, ToolSpec } from './types.js';
 
+/** A name to call and the schemas its arguments are drawn from (one picked per call). */
+export interface PoolTool {
+  name: string;
+  /** The tool's `inputSchema`, then the `args` schemas the policies apply to it (values they admit). */
+  schemas: unknown[];
+}
+
 export interface ToolPool {
   /** The catalog (or, without one, the tools the policies name): most calls go to these. */
-  primary: ToolSpec[];
+  primary: PoolTool[];
   /** Names the catalog does not list: policy keys, glob instantiations, case/look-alike variants. */
-  extra: ToolSpec[];
+  extra: PoolTool[];
   /** The names in `extra` that are case, look-alike or padding variants of another name. */
   variants: Set<string>;
 }
@@ -16,21 +23,34 @@ export function instantiate(glob: string, fill = 'x'): string {
   return glob.replace(/[*?]/g, fill);
 }
 
-/** The policies' `tools` keys, in file order. */
+/** The policies' `tools` keys and `hide` entries, in file order (hidden tools get called anyway). */
 function policyKeys(p: SimPolicy): string[] {
-  const tools = (p.doc as { tools?: Record<string, unknown> } | null)?.tools;
-  return tools && typeof tools === 'object' ? Object.keys(tools) : [];
+  const doc = p.doc as { tools?: Record<string, unknown>; hide?: unknown } | null;
+  const keys = doc?.tools && typeof doc.tools === 'object' ? Object.keys(doc.tools) : [];
+  const hidden = Array.isArray(doc?.hide) ? doc.hide.filter((h): h is string => typeof h === 'string') : [];
+  return [...keys, ...hidden];
 }
 
-/** The `args` schema the first policy applies to `name`, if any. */
-export function argsSchemaFor(policies: readonly SimPolicy[], name: string): unknown {
+/** The `args` schemas the policies apply to `name` (distinct, policy order). */
+export function argsSchemasFor(policies: readonly SimPolicy[], name: string): unknown[] {
+  const out = new Map<string, unknown>();
   for (const p of policies) {
     const rule = p.policy.ruleFor(name);
     if (!rule) continue;
     const spec = (p.doc as { tools: Record<string, { args?: unknown }> }).tools[rule.key];
-    if (spec?.args !== undefined) return spec.args;
+    if (spec?.args !== undefined) out.set(JSON.stringify(spec.args), spec.args);
   }
-  return undefined;
+  return [...out.values()];
+}
+
+const OBJECT = { type: 'object' };
+
+/** A catalog tool's schemas: its input schema, plus what the policies admit (so allowed calls get drawn too). */
+function poolTool(t: ToolSpec, policies: readonly SimPolicy[]): PoolTool {
+  const own = t.inputSchema === undefined ? [] : [t.inputSchema];
+  const admitted = argsSchemasFor(policies, t.name).filter((s) => JSON.stringify(s) !== JSON.stringify(t.inputSchema));
+  const schemas = [...own, ...admitted];
+  return { name: t.name, schemas: schemas.length > 0 ? schemas : [OBJECT] };
 }
 
 /**
@@ -60,14 +80,12 @@ export function namesFromKeys(keys: readonly string[]): string[] {
  */
 export function buildToolPool(catalog: readonly ToolSpec[] | undefined, policies: readonly SimPolicy[]): ToolPool {
   const keys = [...new Set(policies.flatMap(policyKeys))];
-  const fromPolicy = namesFromKeys(keys).map(
-    (name): ToolSpec => ({ name, inputSchema: argsSchemaFor(policies, name) }),
-  );
-  const primary = catalog && catalog.length > 0 ? [...catalog] : fromPolicy;
+  const fromPolicy = namesFromKeys(keys).map((name) => poolTool({ name }, policies));
+  const primary = catalog && catalog.length > 0 ? catalog.map((t) => poolTool(t, policies)) : fromPolicy;
   const known = new Set(primary.map((t) => t.name));
-  const extra: ToolSpec[] = [];
+  const extra: PoolTool[] = [];
   const variants = new Set<string>();
-  const add = (t: ToolSpec) => {
+  const add = (t: PoolTool) => {
     if (known.has(t.name)) return false;
     known.add(t.name);
     extra.push(t);
@@ -75,6 +93,6 @@ export function buildToolPool(catalog: readonly ToolSpec[] | undefined, policies
   };
   for (const t of fromPolicy) add(t);
   for (const t of [...primary, ...fromPolicy])
-    for (const name of nameVariants(t.name)) if (add({ name, inputSchema: t.inputSchema })) variants.add(name);
+    for (const name of nameVariants(t.name)) if (add({ name, schemas: t.schemas })) variants.add(name);
   return { primary, extra, variants };
 }

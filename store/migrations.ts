@@ -84,4 +84,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX approvals_by_status ON approvals(status, requested_at);
   `,
+  // 4: counters v2: each key numbers its calls (n = 1, 2, …, times non-decreasing in n), so the
+  // max-th most recent call is one lookup, whatever `max` is. Counters of v2 are not carried over.
+  `
+  DROP TABLE limiter_calls;
+  DROP TABLE limiter_keys;
+  CREATE TABLE limiter_keys (
+    key     TEXT PRIMARY KEY,
+    keep_ms REAL NOT NULL,
+    last_n  INTEGER NOT NULL DEFAULT 0,
+    last_t  REAL
+  ) WITHOUT ROWID;
+  CREATE TABLE limiter_calls (
+    key TEXT NOT NULL,
+    n   INTEGER NOT NULL,
+    t   REAL NOT NULL,
+    PRIMARY KEY (key, n)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -5,9 +5,16 @@ import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Direction, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
+
+// Only the client's messages that can hold a tools/call or an initialize (batches are kept: their
+// method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
+// several sessions, and one better-sqlite3 statement cannot iterate twice at once.
+const CALL_MESSAGES_SQL = `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+  AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+  ORDER BY seq`;
 
 const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
   UNION ALL
@@ -58,6 +65,8 @@ export class Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
+    db.pragma('mmap_size = 268435456');
     migrate(db, file);
     this.stmts = {
       insertSession: db.prepare(
@@ -78,6 +87,7 @@ export class Store {
         `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
+      messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -185,6 +195,23 @@ export class Store {
           data: r.body === null ? undefined : JSON.parse(r.body),
         };
     }
+  }
+
+  /**
+   * The client messages of a session that can be a `tools/call` or an `initialize`, in `seq`
+   * order: what replay and diff read (a superset of them; the caller still parses and checks).
+   */
+  *callMessages(sessionId: string): Generator<MessageRecord> {
+    const rows = this.db.prepare(CALL_MESSAGES_SQL).raw(true).iterate(sessionId);
+    for (const [seq, t, raw] of rows as IterableIterator<[number, number, string]>) {
+      yield { type: 'message', seq, t, dir: 'c2s', raw };
+    }
+  }
+
+  /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */
+  messageAt(sessionId: string, seq: number): MessageRecord | undefined {
+    const row = this.stmts.messageAt.get(sessionId, seq) as { t: number; dir: Direction; msg: string } | undefined;
+    return row && { type: 'message', seq, t: row.t, dir: row.dir, raw: row.msg };
   }
 
   deleteSession(id: string): boolean {

@@ -11,6 +11,7 @@ import {
 } from '../../replayer/diff.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import type { SessionSource } from '../../replayer/source.js';
+import type { SessionRecord } from '../../store/types.js';
 import { timeline } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output, row, table } from '../output.js';
@@ -91,7 +92,7 @@ export function registerDiff(program: Command): void {
       } else if (tui) {
         await runTui(run, summary, progress, fileA, fileB, resolved);
       } else {
-        printTable(run, summary, progress, fileA, fileB);
+        printDiffTable(run, summary, progress, fileA, fileB);
       }
       if (opts.failOnChange) {
         const bad = summary.unexpected(allowed);
@@ -107,14 +108,15 @@ export function registerDiff(program: Command): void {
   });
 }
 
-function printTable(
+/** The diff as a plain aligned table: the changed calls, then the transition matrix per tool. */
+export function printDiffTable(
   run: Iterable<DiffedCall>,
   summary: DiffSummary,
   progress: Progress,
   fileA: string,
   fileB: string,
+  out = new Output(),
 ): void {
-  const out = new Output();
   out.line(`A ${fileA} → B ${fileB}`);
   out.line('');
   // Column widths come from the first rows; later rows stream with the same widths.
@@ -220,14 +222,22 @@ async function runTui(
 }
 
 /** Re-reads one call's arguments from its source (the TUI keeps only the changed calls'). */
-function argsAt(sources: readonly SessionSource[], session: string, seq: number): unknown {
+export function argsAt(sources: readonly SessionSource[], session: string, seq: number): unknown {
   const source = sources.find((s) => s.info.id === session);
   if (!source) return undefined;
-  for (const r of source.records()) {
-    if (r.seq !== seq) continue;
-    if (r.type !== 'message') return undefined;
-    const msg = JSON.parse(r.raw) as { params?: { arguments?: unknown } };
-    return msg.params?.arguments ?? {};
+  let record: SessionRecord | undefined = source.messageAt?.(seq);
+  if (!source.messageAt) {
+    for (const r of source.records())
+      if (r.seq === seq) {
+        record = r;
+        break;
+      }
+  }
+  if (record?.type !== 'message') return undefined;
+  const msg = JSON.parse(record.raw) as unknown;
+  for (const m of Array.isArray(msg) ? msg : [msg]) {
+    const req = m as { method?: unknown; params?: { arguments?: unknown } } | null;
+    if (req?.method === 'tools/call') return req.params?.arguments ?? {};
   }
   return undefined;
 }

@@ -37,7 +37,7 @@ export function registerSessions(program: Command): void {
   withCommon(
     sessions
       .command('show')
-      .description("a session's calls with their latency (request → response) and outcome")
+      .description("a session's calls with their latency (request → response), outcome, and what enforce decided")
       .argument('<id>', 'session id or unique prefix')
       .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
   ).action((id: string, opts: CommonOptions & { all?: boolean }) => {
@@ -47,21 +47,11 @@ export function registerSessions(program: Command): void {
       const info = store.resolveSession(id);
       const out = new Output();
       const exchanges = exchangesOf(store.records(info.id), opts.all ? undefined : (m) => m === 'tools/call');
-      // What a live gateway decided, beside each call (enforce's audit).
-      const decided = new Map<string, DecisionRecord[]>();
-      for (const d of store.sessionDecisions(info.id)) {
-        const k = `${d.seq}/${d.rpcId ?? ''}`;
-        decided.set(k, [...(decided.get(k) ?? []), d]);
-      }
-      const decisionsOf = (x: Exchange) => decided.get(`${x.seq}/${JSON.stringify(x.id)}`) ?? [];
+      // What `enforce` decided for each call (none for a recording made by `record`).
+      const enforced = decisionsByCall(store.sessionDecisions(info.id));
       if (opts.json) {
         out.json({ type: 'session', ...info });
-        for (const x of exchanges) {
-          const line = exchangeJson(x);
-          const ds = decisionsOf(x);
-          if (ds.length > 0) line.decisions = ds.map(decisionJson);
-          out.json(line);
-        }
+        for (const x of exchanges) out.json(exchangeJson(x, enforced));
       } else {
         const status = info.endedAt
           ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
@@ -71,24 +61,17 @@ export function registerSessions(program: Command): void {
         const command = (info.server as { command?: unknown } | undefined)?.command;
         if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
         out.line('');
-        const widths = [6, 10, 40, 10];
-        const audited = decided.size > 0;
-        if (audited) widths.push(24);
-        out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(audited ? ['DECISION'] : []), 'OUTCOME'], widths));
+        const policyColumn = enforced.size > 0;
+        const widths = policyColumn ? [6, 10, 40, 10, 16] : [6, 10, 40, 10];
+        out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(policyColumn ? ['POLICY'] : []), 'OUTCOME'], widths));
         let n = 0;
         for (const x of exchanges) {
           n++;
           const what =
             x.tool !== undefined ? `${x.tool} ${truncate(JSON.stringify(x.args), 40 - x.tool.length - 1)}` : x.method;
           const outcome = x.detail ? `${x.outcome}: ${truncate(x.detail.replace(/\s+/g, ' '), 60)}` : x.outcome;
-          const last = decisionsOf(x).at(-1);
-          const decision = last ? `${last.decision}${last.enforced ? '' : ' (shadow)'} ${last.rule}` : '-';
-          out.line(
-            row(
-              [String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...(audited ? [decision] : []), outcome],
-              widths,
-            ),
-          );
+          const policy = policyColumn ? [policyCell(enforced.get(callKey(x.seq, x.id)))] : [];
+          out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...policy, outcome], widths));
         }
         if (n === 0) out.line(opts.all ? '(no requests)' : '(no tool calls; --all shows every request)');
       }
@@ -195,15 +178,7 @@ export function parseMeta(raw: string): { method: string | null; id: string | nu
   }
 }
 
-function decisionJson(d: DecisionRecord): Record<string, unknown> {
-  const j: Record<string, unknown> = { decision: d.decision, reason: d.reason, rule: d.rule };
-  if (d.retryAfterMs !== undefined) j.retryAfterMs = d.retryAfterMs;
-  j.enforced = d.enforced;
-  j.policy = d.policySha256;
-  return j;
-}
-
-function exchangeJson(x: Exchange): Record<string, unknown> {
+function exchangeJson(x: Exchange, enforced: Map<string, DecisionRecord[]>): Record<string, unknown> {
   const line: Record<string, unknown> = { type: 'call', seq: x.seq, t: x.t, dir: x.dir, method: x.method, id: x.id };
   if (x.tool !== undefined) {
     line.tool = x.tool;
@@ -212,7 +187,38 @@ function exchangeJson(x: Exchange): Record<string, unknown> {
   line.latencyMs = x.latencyUs === undefined ? null : x.latencyUs / 1000;
   line.outcome = x.outcome;
   if (x.detail !== undefined) line.detail = x.detail;
+  const decisions = enforced.get(callKey(x.seq, x.id));
+  if (decisions) {
+    line.decisions = decisions.map((d) => {
+      const j: Record<string, unknown> = { decision: d.decision, reason: d.reason, rule: d.rule };
+      if (d.retryAfterMs !== undefined) j.retryAfterMs = d.retryAfterMs;
+      return { ...j, enforced: d.enforced, policy: d.policySha256, at: new Date(d.at).toISOString() };
+    });
+  }
   return line;
+}
+
+/** A call's identity in the audit: its message's seq and its JSON-RPC id as JSON text (batch members share a seq). */
+function callKey(seq: number, id: unknown): string {
+  return `${seq} ${id === undefined ? '' : JSON.stringify(id)}`;
+}
+
+function decisionsByCall(list: readonly DecisionRecord[]): Map<string, DecisionRecord[]> {
+  const map = new Map<string, DecisionRecord[]>();
+  for (const d of list) {
+    const key = `${d.seq} ${d.rpcId ?? ''}`;
+    const entry = map.get(key);
+    if (entry) entry.push(d);
+    else map.set(key, [d]);
+  }
+  return map;
+}
+
+/** `deny`, `throttle`, `approval→allow`, `allow (shadow)`. */
+function policyCell(decisions: readonly DecisionRecord[] | undefined): string {
+  if (!decisions) return '-';
+  const path = decisions.map((d) => d.decision).join('→');
+  return decisions.some((d) => !d.enforced) ? `${path} (shadow)` : path;
 }
 
 function latency(x: Exchange): string {

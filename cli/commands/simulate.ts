@@ -3,17 +3,7 @@ import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { resolveSources } from '../../replayer/dbSource.js';
-import {
-  counterexampleSessions,
-  humanReport,
-  jsonReport,
-  parseExpectations,
-  parseToolsFile,
-  simulate,
-  toolsFromSession,
-  type SimPolicy,
-  type ToolSpec,
-} from '../../simulator/index.js';
+import type { SimPolicy, ToolSpec } from '../../simulator/index.js';
 import { lazyStore, loadPolicy, readText, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 
@@ -61,7 +51,17 @@ export function registerSimulate(program: Command): void {
         '--out <file>',
         'write the first counterexample as a JSONL session (one file per session) for replay/diff',
       ),
-  ).action((opts: SimulateCliOptions) => {
+  ).action(async (opts: SimulateCliOptions) => {
+    // Loaded on use: fast-check and the SDK's schemas stay out of every other command's startup.
+    const {
+      counterexampleSessions,
+      humanReport,
+      jsonReport,
+      parseExpectations,
+      parseToolsFile,
+      simulate,
+      toolsFromSession,
+    } = await import('../../simulator/index.js');
     if (opts.policy.length > 2) throw new InputError('--policy: give one policy, or two to compare');
     if (opts.tools !== undefined && opts.from !== undefined)
       throw new InputError('--tools and --from: give one tool catalog, not both');
@@ -113,9 +113,13 @@ export function registerSimulate(program: Command): void {
             writeFileSync(file, s.lines.join('\n') + '\n');
             return file;
           });
+          const again =
+            opts.policy.length > 1
+              ? `mcp-replay diff --policy ${opts.policy[0]} --policy ${opts.policy[1]}`
+              : `mcp-replay replay --policy ${opts.policy[0]}`;
           process.stderr.write(
             `simulate: wrote the ${cx.property} counterexample to ${files.join(', ')}; ` +
-              `replay it: mcp-replay replay --policy ${opts.policy[0]} ${files.join(' ')}\n`,
+              `see it again: ${again} ${files.join(' ')}\n`,
           );
         }
       }

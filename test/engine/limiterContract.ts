@@ -218,6 +218,32 @@ export function limiterContract(name: string, make: () => LimiterFixture): void 
       });
     });
 
+    it('through decide(), keeps a shared counter exact when its limits have different windows', () => {
+      using((l) => {
+        // Tool a charges counter c with a 1 s limit, tool b reads it with a 1 min limit: a's calls
+        // must be kept a minute, or b would not see them.
+        const compiled = compilePolicyValue({
+          version: '1',
+          default: 'deny',
+          tools: {
+            a: { limits: [{ counter: 'c', window: '1s', max: 100, scope: 'global' }] },
+            b: { limits: [{ counter: 'c', window: '1m', max: 2, scope: 'global' }] },
+          },
+        });
+        if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+        const call = (tool: string): ToolCall => ({ tool, args: {}, session: 's', grant: 'g' });
+        const seen = [
+          ['a', 0],
+          ['a', 2000],
+          ['a', 4000],
+          ['b', 4500],
+          ['b', 60_001],
+        ].map(([tool, t]) => decide(compiled.policy, l, call(tool as string), 1e12 + (t as number)).decision);
+        // At 4.5 s the last minute holds 3 calls of a; at 60.001 s only the ones at 2 s and 4 s.
+        expect(seen).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle']);
+      });
+    });
+
     it('answers exactly like the naive reference on generated streams (model test)', () => {
       const keys = ['a', 'a\u0000', 'b\u0000grant\u0000x'];
       const limit = fc.record({

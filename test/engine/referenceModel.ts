@@ -2,7 +2,7 @@
  * A naive, independent model of SPEC §2 for property tests: no caches, no pruning, no binary
  * search — a list of allowed-call times per counter key, scanned in full for every check.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
 export interface RefLimit {
   counter?: string;
@@ -53,9 +53,18 @@ const isGlob = (k: string) => k.includes('*') || k.includes('?');
 const literal = (k: string) => [...k].filter((c) => c !== '*' && c !== '?').length;
 const path = (key: string) => (/^[^.[\]"\s]+$/.test(key) ? `tools.${key}` : `tools[${JSON.stringify(key)}]`);
 
+const ajv = new Ajv2020({ strict: false });
+const compiled = new Map<string, ValidateFunction>();
+/** One compiled validator per distinct schema text (property runs reuse the same few schemas). */
+function validatorFor(schema: object): ValidateFunction {
+  const text = JSON.stringify(schema);
+  let v = compiled.get(text);
+  if (!v) compiled.set(text, (v = ajv.compile(JSON.parse(text) as object)));
+  return v;
+}
+
 export function referenceDecide(policy: RefPolicy, calls: readonly RefCall[]): RefDecision[] {
-  const ajv = new Ajv2020({ strict: false });
-  const validators = new Map(policy.tools.filter(([, r]) => r.args).map(([k, r]) => [k, ajv.compile(r.args!)]));
+  const validators = new Map(policy.tools.filter(([, r]) => r.args).map(([k, r]) => [k, validatorFor(r.args!)]));
   const charges = new Map<string, number[]>();
   const out: RefDecision[] = [];
   for (const call of calls) {

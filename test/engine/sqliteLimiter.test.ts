@@ -43,6 +43,34 @@ describe('SqliteLimiter over a db file', () => {
     ]);
   });
 
+  it('is conservative under clock skew between processes: never allows more than a time-ordered stream', () => {
+    const store = openStore(':memory:');
+    try {
+      const limiter = new SqliteLimiter(store);
+      limiter.record('k', 1000, 1000);
+      limiter.record('k', 500, 1000); // a process whose clock is behind: kept at 1000
+      expect(limiter.wait('k', 1000, 2, 1600)).toBe(400); // both in (600, 1600]
+      limiter.record('j', 2000, 1000); // a process whose clock is ahead
+      expect(limiter.wait('j', 1000, 1, 1500)).toBe(1500); // counts as inside the window
+      expect(limiter.wait('j', 1000, 2, 1500)).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('finds the max-th most recent call by its number, for any max', () => {
+    const store = openStore(':memory:');
+    try {
+      const limiter = new SqliteLimiter(store);
+      for (let i = 0; i < 5000; i++) limiter.record('big', i, 1_000_000);
+      expect(limiter.wait('big', 1_000_000, 5000, 4999)).toBe(1_000_000 - 4999);
+      expect(limiter.wait('big', 1_000_000, 4000, 4999)).toBe(1000 + 1_000_000 - 4999);
+      expect(limiter.wait('big', 1_000_000, 5001, 4999)).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
   it('prunes times no window can reach, per key on record and on every key on prune()', () => {
     const store = openStore(join(dir, 'prune.db'));
     try {

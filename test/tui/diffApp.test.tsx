@@ -142,15 +142,21 @@ describe('diff TUI', () => {
     expect(frame()).not.toContain('list_buckets  ');
   });
 
-  it('tab toggles all calls and changed only', async () => {
-    const { press, frame } = setup();
+  it('tab toggles all calls and changed only, staying on the selected call', async () => {
+    const { press, frame, selected } = setup();
     await press(TAB);
     expect(frame()).toContain('all calls');
     expect(frame()).toContain('1/8');
     expect(frame()).toMatch(/put_object\s+allow\s+allow/);
-    await press(TAB);
+    await press('j');
+    expect(selected()).toMatch(/invoke_agent_runtime\s+allow\s+allow/);
+    await press(TAB); // the unchanged call is not shown: the next changed one is selected
     expect(frame()).toContain('changed calls');
     expect(frame()).not.toMatch(/put_object/);
+    expect(frame()).toContain('2/4');
+    expect(selected()).toMatch(/invoke_agent_runtime\s+allow\s+throttle/);
+    await press(TAB);
+    expect(frame()).toContain('4/8');
   });
 
   it('/ filters by tool name; esc clears', async () => {
@@ -216,5 +222,15 @@ describe('diff TUI', () => {
     const before = frame();
     await press('j', TAB);
     expect(frame()).toBe(before);
+  });
+});
+
+describe('the TUI layering', () => {
+  it('keeps the display order of decisions and transitions in step with the engine and the replayer', async () => {
+    const { DECISIONS } = await import('../../engine/index.js');
+    const { TRANSITIONS } = await import('../../replayer/index.js');
+    const { DECISION_ORDER, TRANSITION_ORDER } = await import('../../tui/diff/order.js');
+    expect(DECISION_ORDER).toEqual(DECISIONS);
+    expect(TRANSITION_ORDER).toEqual(TRANSITIONS);
   });
 });

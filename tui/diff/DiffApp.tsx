@@ -1,6 +1,6 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { TRANSITIONS } from '../../replayer/diff.js';
+import { TRANSITION_ORDER as TRANSITIONS } from './order.js';
 import { Detail } from './Detail.js';
 import { DECISION_COLOR, describeSide, fit, relTime } from './format.js';
 import { Header, headerHeight, type MatrixSummary } from './Header.js';
@@ -60,7 +60,13 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
   const origin = useMemo(() => (model.size > 0 ? model.row(0).at : 0), [model]);
 
   useInput((input, key) => {
-    const ctx = { count: (s: ViewState) => select(s).length, listHeight, present };
+    const ctx = {
+      count: (s: ViewState) => select(s).length,
+      callAt: (s: ViewState, pos: number) => select(s)[pos],
+      rowOf: (s: ViewState, call: number) => lowerBound(select(s), call),
+      listHeight,
+      present,
+    };
     let next = latest.current;
     for (const k of splitKeys(input, key)) {
       next = applyKey(next, k, ctx);
@@ -146,4 +152,15 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
       </Text>
     </Box>
   );
+}
+
+function lowerBound(a: Uint32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

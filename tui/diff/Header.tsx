@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import { TRANSITIONS, type Transition } from '../../replayer/diff.js';
+import type { Transition } from '../../replayer/diff.js';
+import { TRANSITION_ORDER as TRANSITIONS } from './order.js';
 
 export interface MatrixSummary {
   calls: number;

@@ -46,6 +46,10 @@ export interface KeyPress {
 export interface KeyContext {
   /** How many rows a state's filters show. */
   count: (s: ViewState) => number;
+  /** The call shown at row `pos` under a state's filters. */
+  callAt: (s: ViewState, pos: number) => number | undefined;
+  /** The row of `call` (or of the first call after it) under a state's filters. */
+  rowOf: (s: ViewState, call: number) => number;
   listHeight: number;
   /** The transitions that occur, in the order `t` cycles through them. */
   present: readonly Transition[];
@@ -99,7 +103,14 @@ export function applyKey(s: ViewState, k: KeyPress, ctx: KeyContext): ViewState 
   if (k.pageDown || input === ' ') return moved(s, s.cursor + ctx.listHeight, ctx);
   if (k.home || input === 'g') return moved(s, 0, ctx);
   if (k.end || input === 'G') return moved(s, ctx.count(s) - 1, ctx);
-  if (k.tab) return refiltered({ ...s, changedOnly: !s.changedOnly });
+  if (k.tab) {
+    // Stay on the selected call (or the next one shown) when switching views.
+    const call = ctx.callAt(s, s.cursor);
+    const next = refiltered({ ...s, changedOnly: !s.changedOnly });
+    if (call === undefined) return next;
+    const cursor = Math.min(ctx.rowOf(next, call), Math.max(0, ctx.count(next) - 1));
+    return { ...next, cursor, top: Math.max(0, cursor - (ctx.listHeight >> 1)) };
+  }
   if (input === '/') return { ...s, editing: '' };
   if (k.escape) return refiltered({ ...s, tool: '', transition: undefined });
   if (input === 't') {

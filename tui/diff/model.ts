@@ -1,6 +1,6 @@
 import type { Decision, Verdict } from '../../engine/types.js';
-import { DECISIONS } from '../../engine/types.js';
 import type { DiffedCall, Transition } from '../../replayer/diff.js';
+import { DECISION_ORDER as DECISIONS } from './order.js';
 
 /** One call as the TUI shows it. `args` is undefined for unchanged calls (not kept; see `loadArgs`). */
 export interface DiffRow {

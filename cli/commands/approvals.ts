@@ -1,0 +1,74 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { argsSummary, shortDuration, shortId } from '../../tui/approvals/format.js';
+import { lazyStore, withCommon, type CommonOptions } from '../common.js';
+import { Output, table } from '../output.js';
+
+interface ApprovalsOptions extends CommonOptions {
+  user?: string;
+}
+
+export function registerApprovals(program: Command): void {
+  withCommon(
+    program
+      .command('approvals')
+      .description(
+        'review the calls enforce queued for a human: a TUI (↑/↓, a approve, r reject, q quit) on a terminal, the pending list otherwise',
+      )
+      .option('--user <name>', 'recorded as the approver (default: the OS user name)'),
+  ).action(async (opts: ApprovalsOptions) => {
+    const db = lazyStore(opts);
+    try {
+      const store = db.get();
+      if (!opts.json && process.stdout.isTTY && process.stdin.isTTY) {
+        // ink and react load only for the TUI: every other command starts without them.
+        const { runApprovalsTui } = await import('../../tui/approvals/run.js');
+        await runApprovalsTui(store, { user: opts.user ?? osUser(), dbFile: store.file });
+        return;
+      }
+      const now = Date.now();
+      const pending = store.pendingApprovals(now);
+      const out = new Output();
+      if (opts.json) {
+        for (const a of pending) {
+          out.json({
+            type: 'approval',
+            id: a.id,
+            tool: a.tool,
+            args: a.args,
+            session: a.sessionId ?? null,
+            seq: a.seq ?? null,
+            grant: a.grant,
+            reason: a.reason,
+            rule: a.rule,
+            requestedAt: new Date(a.requestedAt).toISOString(),
+            expiresAt: a.expiresAt === null || a.expiresAt === undefined ? null : new Date(a.expiresAt).toISOString(),
+          });
+        }
+      } else if (pending.length === 0) process.stderr.write(`no pending approvals in ${store.file}\n`);
+      else {
+        const rows = pending.map((a) => [
+          String(a.id),
+          a.tool,
+          argsSummary(a.args),
+          shortId(a.sessionId),
+          a.grant,
+          shortDuration(now - a.requestedAt),
+          a.reason,
+        ]);
+        for (const l of table(['ID', 'TOOL', 'ARGS', 'SESSION', 'GRANT', 'AGE', 'REASON'], rows)) out.line(l);
+      }
+      out.flush();
+    } finally {
+      db.close();
+    }
+  });
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

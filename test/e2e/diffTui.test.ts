@@ -1,0 +1,71 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from './runCli.js';
+
+/**
+ * The diff TUI in a real pseudo-terminal: tmux runs the built CLI, gets keys sent, and its
+ * screen is read back. Skipped (with the reason in its name) where tmux is not installed.
+ */
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const socket = `mcp-replay-test-${process.pid}`;
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', cwd: ROOT });
+const screen = () => tmux('capture-pane', '-p', '-t', 'diff');
+
+async function waitFor(text: string | RegExp, ms = 20_000): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = screen();
+    if (typeof text === 'string' ? s.includes(text) : text.test(s)) return s;
+    if (Date.now() > until) throw new Error(`screen never showed ${text}; it shows:\n${s}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skipped: tmux is not installed)'}`, () => {
+  afterAll(() => {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+  });
+
+  it('navigates, opens the detail pane, toggles all calls and quits on keys', async () => {
+    const cmd = [
+      process.execPath,
+      CLI,
+      'diff',
+      '--policy',
+      'fixtures/policies/seed.json',
+      '--policy',
+      'fixtures/policies/strict.json',
+      'fixtures/sessions/seed-15-calls.jsonl',
+    ].join(' ');
+    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${cmd}; echo "EXITED $?"; sleep 60`);
+    let s = await waitFor('q quit');
+    expect(s).toContain('A fixtures/policies/seed.json → B fixtures/policies/strict.json');
+    expect(s).toContain('15 calls, 5 changed   allow->throttle 5');
+    expect(s).toMatch(/^>\+4\.998s\s+seed-15-c…\s+invoke_agent_runtime\s+allow\s+throttle/m);
+
+    tmux('send-keys', '-t', 'diff', 'j');
+    s = await waitFor('2/5');
+    expect(s).toMatch(/^>\+5\.998s/m);
+
+    tmux('send-keys', '-t', 'diff', 'Enter');
+    s = await waitFor('arguments:');
+    expect(s).toContain('invoke_agent_runtime (allow->throttle)');
+    expect(s).toContain('session seed-15-calls seq 15 t 6000000 µs (2026-11-24T10:00:06.000Z)');
+    expect(s).toContain('"payload": "task 7"');
+
+    tmux('send-keys', '-t', 'diff', 'Escape');
+    await waitFor('REASON');
+    tmux('send-keys', '-t', 'diff', 'Tab');
+    s = await waitFor('all calls');
+    // Still on the same call, now among all 15.
+    expect(s).toContain('7/15');
+    expect(s).toMatch(/^>\+5\.998s/m);
+
+    tmux('send-keys', '-t', 'diff', 'q');
+    s = await waitFor('EXITED 0');
+    // The alternate screen is gone; the summary line stays in the shell.
+    expect(s).toContain('15 calls, 5 changed: allow->throttle 5');
+    expect(s).not.toContain('q quit');
+  });
+});

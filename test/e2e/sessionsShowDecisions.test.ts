@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../store/index.js';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '../../dist/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-show-decisions-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sessions show of an enforced session', () => {
+  it('shows what the gateway decided for each call (POLICY column, decisions in --json)', async () => {
+    const db = join(dir, 'enforced.db');
+    const store = openStore(db);
+    const startedAt = '2026-11-24T10:00:00.000Z';
+    const t0 = Date.parse(startedAt);
+    store.insertSession({ id: 'LIVE1', startedAt, transport: 'stdio' });
+    const msg = (seq: number, t: number, dir: 'c2s' | 's2c', m: Record<string, unknown>) =>
+      store.appendMessage(
+        'LIVE1',
+        seq,
+        t,
+        dir,
+        JSON.stringify({ jsonrpc: '2.0', ...m }),
+        (m.method as string) ?? null,
+        null,
+      );
+    const denied = {
+      content: [{ type: 'text', text: 'Denied by policy: no rule for tool get-env; default deny' }],
+      isError: true,
+    };
+    msg(0, 1000, 'c2s', { id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' } } });
+    msg(1, 3000, 's2c', { id: 1, result: { content: [{ type: 'text', text: 'Echo: hi' }] } });
+    msg(2, 4000, 'c2s', { id: 2, method: 'tools/call', params: { name: 'get-env', arguments: {} } });
+    msg(3, 4100, 's2c', { id: 2, result: denied });
+    msg(4, 5000, 'c2s', { id: 'r', method: 'tools/call', params: { name: 'run', arguments: {} } });
+    msg(5, 9000, 's2c', { id: 'r', result: { content: [] } });
+    const base = { sessionId: 'LIVE1', policySha256: 'f'.repeat(64), enforced: true };
+    store.recordDecision({
+      ...base,
+      seq: 0,
+      rpcId: '1',
+      tool: 'echo',
+      decision: 'allow',
+      reason: 'allowed by tools.echo',
+      rule: 'tools.echo',
+      at: t0 + 1,
+    });
+    store.recordDecision({
+      ...base,
+      seq: 2,
+      rpcId: '2',
+      tool: 'get-env',
+      decision: 'deny',
+      reason: 'no rule for tool get-env; default deny',
+      rule: 'default',
+      at: t0 + 4,
+    });
+    store.recordDecision({
+      ...base,
+      seq: 4,
+      rpcId: '"r"',
+      tool: 'run',
+      decision: 'approval',
+      reason: 'run requires approval',
+      rule: 'tools.run',
+      at: t0 + 5,
+    });
+    store.recordDecision({
+      ...base,
+      seq: 4,
+      rpcId: '"r"',
+      tool: 'run',
+      decision: 'allow',
+      reason: 'run requires approval: approved by bob',
+      rule: 'tools.run',
+      at: t0 + 8,
+    });
+    store.close();
+
+    const [human, json] = await Promise.all([
+      run(process.execPath, [cli, 'sessions', 'show', '--db', db, 'LIVE1']),
+      run(process.execPath, [cli, 'sessions', 'show', '--db', db, '--json', 'LIVE1']),
+    ]);
+    const lines = human.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('SEQ'))).toMatch(/^SEQ\s+T \(s\)\s+CALL\s+LATENCY\s+POLICY\s+OUTCOME$/);
+    expect(lines.find((l) => l.startsWith('0 '))).toMatch(
+      /^0\s+0\.001\s+echo \{"message":"hi"\}\s+2\.0 ms\s+allow\s+ok$/,
+    );
+    expect(lines.find((l) => l.startsWith('2 '))).toMatch(
+      /^2\s+0\.004\s+get-env \{\}\s+0\.1 ms\s+deny\s+tool error: Denied by policy/,
+    );
+    expect(lines.find((l) => l.startsWith('4 '))).toMatch(/^4\s+0\.005\s+run \{\}\s+4\.0 ms\s+approval→allow\s+ok$/);
+
+    const calls = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type === 'call');
+    expect(calls.map((c) => (c.decisions as { decision: string }[]).map((d) => d.decision))).toEqual([
+      ['allow'],
+      ['deny'],
+      ['approval', 'allow'],
+    ]);
+    expect((calls[1]!.decisions as unknown[])[0]).toEqual({
+      decision: 'deny',
+      reason: 'no rule for tool get-env; default deny',
+      rule: 'default',
+      enforced: true,
+      policy: 'f'.repeat(64),
+      at: new Date(t0 + 4).toISOString(),
+    });
+  });
+});

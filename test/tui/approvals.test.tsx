@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, type ApprovalRequest } from '../../store/index.js';
+import { ApprovalsApp } from '../../tui/approvals/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-approvals-tui-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = Date.parse('2026-11-24T10:00:00.000Z');
+const request = (tool: string, args: unknown, requestedAt: number): ApprovalRequest => ({
+  sessionId: '01JSESSIONAAAAAAAAAAAAAAAA',
+  seq: 3,
+  grant: 'alice-agent',
+  tool,
+  args,
+  reason: `${tool} requires approval`,
+  rule: `tools.${tool}`,
+  requestedAt,
+  expiresAt: requestedAt + 60_000,
+});
+
+const DOWN = '\u001B[B';
+const UP = '\u001B[A';
+
+/** Resolves once `check` passes (ink renders and reads input asynchronously). */
+async function until(check: () => void): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (i > 200) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+describe('approvals TUI', () => {
+  it('lists pending calls, approves with a and rejects with r, and sees requests other processes queue', async () => {
+    const file = join(dir, 'tui.db');
+    const tuiStore = openStore(file);
+    const gateway = openStore(file); // another connection, as another process would have
+    let quit = false;
+    let ui: ReturnType<typeof render> | undefined;
+    try {
+      const first = gateway.enqueueApproval(request('run_command', { cmd: 'ls -la /srv' }, T0));
+      const second = gateway.enqueueApproval(request('deploy', { env: 'prod', tag: 'x'.repeat(80) }, T0 + 5000));
+      const now = { t: T0 + 12_000 };
+      ui = render(
+        <ApprovalsApp source={tuiStore} user="bob" pollMs={20} now={() => now.t} onExit={() => (quit = true)} />,
+      );
+      const frame = () => ui?.lastFrame() ?? '';
+      expect(frame()).toContain('mcp-replay approvals: 2 pending');
+      expect(frame()).toMatch(/> #1\s+run_command\s+\{"cmd":"ls -la \/srv"\}\s+01JSESSIONA…\s+alice-agent\s+12s\s+48s/);
+      expect(frame()).toMatch(/ {2}#2\s+deploy\s+\{"env":"prod","tag":"x{18}…\s+01JSESSIONA…\s+alice-agent\s+7s/);
+      expect(frame()).toContain('run_command requires approval (tools.run_command)');
+
+      // ↓ then r: rejects the second, not the first.
+      ui!.stdin.write(DOWN);
+      await until(() => expect(frame()).toMatch(/> #2\s+deploy/));
+      ui!.stdin.write('r');
+      await until(() => expect(frame()).toContain('rejected #2 deploy'));
+      expect(gateway.getApproval(second.id)).toMatchObject({ status: 'rejected', decidedBy: 'bob', decidedAt: now.t });
+      expect(gateway.getApproval(first.id)?.status).toBe('pending');
+      expect(frame()).toContain('1 pending');
+
+      // A request queued by the gateway shows up on the next refresh.
+      const third = gateway.enqueueApproval(request('drop_table', { table: 'users' }, T0 + 11_000));
+      await until(() => expect(frame()).toMatch(/#3\s+drop_table/));
+      ui!.stdin.write(UP);
+      await until(() => expect(frame()).toMatch(/> #1\s+run_command/));
+      ui!.stdin.write('a');
+      await until(() => expect(frame()).toContain('approved #1 run_command'));
+      expect(gateway.getApproval(first.id)).toMatchObject({ status: 'approved', decidedBy: 'bob' });
+
+      // Answered elsewhere (the gateway timed out) before the human pressed a: the TUI says so.
+      await until(() => expect(frame()).toMatch(/> #3\s+drop_table/));
+      gateway.expireApproval(third.id, now.t);
+      ui!.stdin.write('a');
+      await until(() => expect(frame()).toContain('#3 drop_table is no longer pending'));
+      expect(gateway.getApproval(third.id)?.status).toBe('expired');
+      await until(() => expect(frame()).toContain('no calls are waiting for approval'));
+
+      ui!.stdin.write('q');
+      await until(() => expect(quit).toBe(true));
+    } finally {
+      ui?.unmount();
+      tuiStore.close();
+      gateway.close();
+    }
+  });
+
+  it('drops requests past their deadline from the list as time passes', async () => {
+    const file = join(dir, 'deadline.db');
+    const store = openStore(file);
+    let ui: ReturnType<typeof render> | undefined;
+    try {
+      store.enqueueApproval(request('run_command', {}, T0));
+      const now = { t: T0 + 1000 };
+      ui = render(<ApprovalsApp source={store} user="bob" pollMs={20} now={() => now.t} />);
+      expect(ui.lastFrame()).toContain('1 pending');
+      now.t = T0 + 60_000;
+      await until(() => expect(ui?.lastFrame()).toContain('0 pending'));
+    } finally {
+      ui?.unmount();
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,24 @@
+/** Text helpers of the approvals list (shared by the TUI and the plain listing). */
+
+/** `12s`, `4m`, `3h`, `2d`: how long ago, or how long left. */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** The arguments as one line of JSON, cut to `width` characters. */
+export function argsSummary(args: unknown, width = 40): string {
+  const text = JSON.stringify(args) ?? 'undefined';
+  // JSON escapes control characters already; C1 controls and line separators are kept out of the row.
+  const flat = text.replace(/[\u0080-\u009f\u2028\u2029]/g, ' ');
+  return flat.length <= width ? flat : flat.slice(0, width - 1) + '…';
+}
+
+/** A session id short enough for a column. */
+export function shortId(id: string | null | undefined): string {
+  if (!id) return '-';
+  return id.length <= 12 ? id : id.slice(0, 11) + '…';
+}
