@@ -19,3 +19,4 @@ export {
   type ToolDiff,
 } from './diff.js';
 export { exchangesOf, type Exchange } from './exchanges.js';
+export { liveDecisions } from './liveDecisions.js';

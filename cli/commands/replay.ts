@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
 import { resolveSources } from '../../replayer/dbSource.js';
+import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output, row, table } from '../output.js';
@@ -44,6 +45,10 @@ export function registerReplay(program: Command): void {
       const summary = new ReplaySummary(policy);
       const widths = [10, 9, 24, 9];
       const origin = Math.min(...sources.map((s) => Date.parse(s.info.startedAt)));
+      // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
+      const liveOf = liveDecisions(() => (opened ? db.get() : undefined));
+      let enforcedCalls = 0;
+      let changedCalls = 0;
       if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
       for (const d of dryRun(policy, timeline(measured.sources, { grant: opts.grant }), {
         assumeApproval: opts.assumeApproval,
@@ -51,6 +56,11 @@ export function registerReplay(program: Command): void {
         progress.tick();
         summary.add(d);
         const { call, verdict } = d;
+        const live = liveOf(call.session, call.seq, call.id);
+        if (live) {
+          enforcedCalls++;
+          if (live.decision !== verdict.decision) changedCalls++;
+        }
         if (opts.json) {
           const line: Record<string, unknown> = {
             type: 'decision',
@@ -64,12 +74,20 @@ export function registerReplay(program: Command): void {
             rule: verdict.rule,
           };
           if (verdict.retryAfterMs !== undefined) line.retryAfterMs = verdict.retryAfterMs;
+          if (live) {
+            line.enforced = {
+              decision: live.decision,
+              reason: live.reason,
+              rule: live.rule,
+              policy: live.policySha256,
+            };
+          }
           out.json(line);
         } else if (!opts.quiet) {
           const reason =
-            verdict.retryAfterMs !== undefined
+            (verdict.retryAfterMs !== undefined
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
-              : verdict.reason;
+              : verdict.reason) + (live && live.decision !== verdict.decision ? ` [live: ${live.decision}]` : '');
           out.line(
             row(
               [
@@ -103,6 +121,12 @@ export function registerReplay(program: Command): void {
             ]),
           ))
             out.line(l);
+        }
+        if (enforcedCalls > 0) {
+          out.line(
+            `\n${enforcedCalls} call${enforcedCalls === 1 ? ' was' : 's were'} enforced live; ` +
+              `${changedCalls} decided differently by this policy (marked [live: ...])`,
+          );
         }
         if (s.unusedRules.length > 0) out.line(`\nrules that decided no call: ${s.unusedRules.join(', ')}`);
         out.line(`policy ${opts.policy} sha256 ${s.policy}`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,8 +11,8 @@ const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-show-decisions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('sessions show of an enforced session', () => {
-  it('shows what the gateway decided for each call (POLICY column, decisions in --json)', async () => {
+describe('an enforced session in sessions show and replay', () => {
+  it('shows what the gateway decided for each call, and replay sets it beside the dry-run', async () => {
     const db = join(dir, 'enforced.db');
     const store = openStore(db);
     const startedAt = '2026-11-24T10:00:00.000Z';
@@ -81,10 +81,46 @@ describe('sessions show of an enforced session', () => {
     });
     store.close();
 
-    const [human, json] = await Promise.all([
+    const policy = join(dir, 'candidate.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        version: '1',
+        default: 'deny',
+        tools: { echo: {}, 'get-env': {}, run: { action: 'require_approval' } },
+      }),
+    );
+    const [human, json, replayHuman, replayJson] = await Promise.all([
       run(process.execPath, [cli, 'sessions', 'show', '--db', db, 'LIVE1']),
       run(process.execPath, [cli, 'sessions', 'show', '--db', db, '--json', 'LIVE1']),
+      run(process.execPath, [cli, 'replay', '--policy', policy, '--db', db]),
+      run(process.execPath, [cli, 'replay', '--policy', policy, '--db', db, '--json']),
     ]);
+
+    // replay: the live decision beside the dry-run's; differences marked and counted.
+    const replayed = replayJson.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(replayed.filter((l) => l.type === 'decision').map((l) => [l.tool, l.decision, l.enforced])).toEqual([
+      [
+        'echo',
+        'allow',
+        { decision: 'allow', reason: 'allowed by tools.echo', rule: 'tools.echo', policy: 'f'.repeat(64) },
+      ],
+      [
+        'get-env',
+        'allow',
+        { decision: 'deny', reason: 'no rule for tool get-env; default deny', rule: 'default', policy: 'f'.repeat(64) },
+      ],
+      [
+        'run',
+        'approval',
+        { decision: 'approval', reason: 'run requires approval', rule: 'tools.run', policy: 'f'.repeat(64) },
+      ],
+    ]);
+    expect(replayHuman.stdout).toMatch(/get-env\s+allow\s+allowed by tools\.get-env \[live: deny\]\n/);
+    expect(replayHuman.stdout).toContain('3 calls were enforced live; 1 decided differently by this policy');
     const lines = human.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('SEQ'))).toMatch(/^SEQ\s+T \(s\)\s+CALL\s+LATENCY\s+POLICY\s+OUTCOME$/);
     expect(lines.find((l) => l.startsWith('0 '))).toMatch(
