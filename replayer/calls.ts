@@ -51,10 +51,10 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
       };
       if (req?.method === 'initialize' && !grantFixed && typeof req.params?.clientInfo?.name === 'string') {
         grant = req.params.clientInfo.name;
-      } else if (req?.method === 'tools/call' && typeof req.params?.name === 'string') {
+      } else if (req?.method === 'tools/call' && isDecidable(req)) {
         yield {
-          tool: req.params.name,
-          args: req.params.arguments ?? {},
+          tool: req.params!.name as string,
+          args: req.params!.arguments ?? {},
           session: info.id,
           grant,
           seq: r.seq,
@@ -65,4 +65,17 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
       }
     }
   }
+}
+
+/**
+ * The `tools/call` requests the gateway decides (proxy/enforce/clientMessages.ts): a request with
+ * a string or number id, a string `params.name` and object (or absent) `arguments`. The gateway
+ * rejects or drops the others before any policy applies, so replay does not decide them either.
+ */
+function isDecidable(req: { id?: unknown; params?: { name?: unknown; arguments?: unknown } }): boolean {
+  const { id, params } = req;
+  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)))) return false;
+  if (typeof params !== 'object' || params === null || typeof params.name !== 'string') return false;
+  const args = params.arguments;
+  return args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args));
 }

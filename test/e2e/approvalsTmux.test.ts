@@ -14,6 +14,9 @@ const tmux = (...args: string[]) =>
 
 afterAll(() => {
   spawnSync('tmux', ['-L', socket, 'kill-server']);
+  // tmux leaves its socket file behind.
+  const uid = process.getuid?.();
+  if (uid !== undefined) rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${uid}`, socket), { force: true });
   rmSync(dir, { recursive: true, force: true });
 });
 

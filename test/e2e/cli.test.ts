@@ -79,6 +79,12 @@ describe('mcp-replay CLI (built)', () => {
     const fromDb = runCli(['replay', '--policy', SEED, '--db', db, '--json']);
     const fromFile = runCli(['replay', '--policy', SEED, '--json', SESSION]);
     expect(fromDb.stdout).toBe(fromFile.stdout);
+    // Two db sessions merge into one timeline (each read by a statement of its own).
+    const copy = readFileSync(join(ROOT, SESSION), 'utf8').replace('"id":"seed-15-calls"', '"id":"copy-of-seed"');
+    expect(runCli(['sessions', 'import', tempFile('copy.jsonl', copy), '--db', db]).code).toBe(0);
+    const both = runCli(['replay', '--policy', SEED, '--db', db]);
+    expect(both.code).toBe(0);
+    expect(both.stdout).toMatch(/30 calls in 2 sessions: 14 allow, 2 deny, 14 throttle, 0 approval/);
     const exported = runCli(['sessions', 'export', 'seed-15', '--db', db]);
     expect(exported.stdout).toBe(readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8'));
     const db2 = join(tempDir(), 'y.db');

@@ -178,13 +178,14 @@ describe('mcp-replay simulate (built CLI)', () => {
     expect(cli('simulate', '--help').stdout).toContain('--expect <file>');
   });
 
-  it('--from reads the catalog from a recorded tools/list', () => {
+  it('--from reads the catalog from the tools/list of a session in the db', () => {
+    expect(cli('sessions', 'import', f('with-tools-list.jsonl')).code).toBe(0);
     const r = cli(
       'simulate',
       '--policy',
       f('glob-hole.policy.json'),
       '--from',
-      f('with-tools-list.jsonl'),
+      'with-tools-list',
       '--expect',
       f('glob-hole.expect.json'),
       '--seed',
@@ -193,6 +194,7 @@ describe('mcp-replay simulate (built CLI)', () => {
       '80',
     );
     expect(r.code).toBe(3);
-    expect(r.stdout).toContain('2 tools from the tools/list recorded in fixtures/simulate/with-tools-list.jsonl');
+    expect(r.stdout).toContain('2 tools from the tools/list recorded in with-tools-list');
+    expect(r.stdout).toContain('FAIL  expect[0]: delete_* never allow');
   });
 });
