@@ -22,7 +22,8 @@ const ROUNDS = Number(values.rounds ?? 5);
 const CALLS = Number(values.calls ?? 300);
 const IN_FLIGHT = 50;
 
-const tmp = mkdtempSync(join(tmpdir(), 'mcp-replay-bench-'));
+// BENCH_DB_DIR puts the dbs elsewhere (e.g. /dev/shm, to see what the disk costs).
+const tmp = mkdtempSync(join(process.env.BENCH_DB_DIR ?? tmpdir(), 'mcp-replay-bench-'));
 // A policy with limits on the hot path (never reached: every call is allowed and counted).
 const policy = join(tmp, 'policy.json');
 writeFileSync(

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { NOT_JSON, type Frame } from './frame.js';
 import type { PumpEvent, Tap } from './tap.js';
 import type { Store } from '../store/store.js';
@@ -85,7 +86,9 @@ export class RecorderTap implements Tap {
     } else {
       this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'exit', data: { code: e.code, signal: e.signal } });
       this.flush();
-      this.write(() => this.store.endSession(this.sessionId, new Date().toISOString(), e.code ?? null));
+      // A server killed by a signal ends like a shell reports it: 128 + the signal's number.
+      const code = e.code ?? (e.signal ? 128 + (constants.signals[e.signal as NodeJS.Signals] ?? 0) : null);
+      this.write(() => this.store.endSession(this.sessionId, new Date().toISOString(), code));
       return;
     }
     this.flush();

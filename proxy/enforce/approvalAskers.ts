@@ -57,9 +57,9 @@ export class ElicitationAsker {
     });
   }
 
-  /** Whether `id` is one of ours (the message is then the client's answer, not for the server). */
+  /** Whether `id` is one of ours (the message is then the client's answer, not for the server), late answers included. */
   owns(id: unknown): boolean {
-    return typeof id === 'string' && this.waiting.has(id);
+    return typeof id === 'string' && id.startsWith(ElicitationAsker.ID_PREFIX);
   }
 
   /** The client answered request `id` with `message` (a result or an error). */

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadPolicy } from '../../cli/common.js';
+import { dryRun, resolveSources, timeline } from '../../replayer/index.js';
 import { openStore } from '../../store/store.js';
 import { cli, connect, lineEcho, tempDir } from './helpers.js';
 
@@ -66,13 +67,15 @@ describe('live ≡ dry-run', () => {
         } finally {
           store.close();
         }
-        const out = execFileSync(process.execPath, [cli, 'replay', '--policy', file, '--db', db, '--json'], {
-          encoding: 'utf8',
-        });
+        // Replay as `mcp-replay replay --policy FILE` does: every session of the db as one timeline.
         const replayed = new Map<string, string>();
-        for (const line of out.trim().split('\n')) {
-          const r = JSON.parse(line) as { type: string; session: string; seq: number; decision: string; rule: string };
-          if (r.type === 'decision') replayed.set(`${r.session}/${r.seq}`, `${r.decision} ${r.rule}`);
+        const again = openStore(db, { mustExist: true });
+        try {
+          for (const { call, verdict } of dryRun(loadPolicy(file), timeline(resolveSources([], () => again)))) {
+            replayed.set(`${call.session}/${call.seq}`, `${verdict.decision} ${verdict.rule}`);
+          }
+        } finally {
+          again.close();
         }
         expect(live.size).toBe(sessions.reduce((n, s) => n + s.calls.length, 0));
         expect(replayed).toEqual(live);

@@ -1,9 +1,8 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, connect, eventually, recordArgs, recorded, tempDir, toy } from './helpers.js';
+import { connect, eventually, recordArgs, recorded, tempDir, toy } from './helpers.js';
 
 const SECRETS = [
   'tok-client-1234',
@@ -12,6 +11,12 @@ const SECRETS = [
   'sk-server-side-secret-9',
   'server-cookie-7',
 ];
+const data = {
+  query: 'q',
+  token: SECRETS[0],
+  nested: { api_key: SECRETS[1] },
+  headers: { Authorization: SECRETS[2] },
+};
 
 function dbBytes(dir: string): string {
   // The db and its WAL, byte for byte: a secret must not be anywhere on disk.
@@ -21,84 +26,58 @@ function dbBytes(dir: string): string {
     .join('');
 }
 
-async function reflectSecrets(extra: string[]) {
-  const dir = tempDir();
-  const db = join(dir, 'rec.db');
-  const { client } = await connect(process.execPath, recordArgs(db, [toy], extra));
-  const result = await client.callTool({
-    name: 'reflect',
-    arguments: {
-      data: { query: 'q', token: SECRETS[0], nested: { api_key: SECRETS[1] }, headers: { Authorization: SECRETS[2] } },
-    },
+const closed = (db: string) =>
+  eventually(() => {
+    const r = recorded(db);
+    if (r.info.endedAt === undefined) throw new Error('not closed');
+    return r;
   });
-  await client.close();
-  await eventually(() => {
-    if (recorded(db).info.exitCode === undefined) throw new Error('not closed');
-  });
-  return { dir, db, result };
-}
 
 describe('record when things go wrong', () => {
-  it('server crashing mid-call: the pending request gets an error at once, the session ends with the exit code', async () => {
+  // One session through a misbehaving server: non-JSON on stdout, secrets both ways, then a crash mid-call.
+  it('survives non-JSON, keeps secrets off the disk, and answers the pending call when the server crashes', async () => {
     const dir = tempDir();
     const db = join(dir, 'rec.db');
     const { client } = await connect(process.execPath, recordArgs(db, [toy]));
+    const errors: Error[] = [];
+    client.onerror = (e) => errors.push(e);
+
+    // Non-JSON on the server's stdout: forwarded unchanged (the SDK client sees and rejects the line, as
+    // it would without the proxy), recorded as an event, and the session goes on.
+    expect(await client.callTool({ name: 'print', arguments: {} })).toMatchObject({ content: [{ text: 'printed' }] });
+    expect(errors.some((e) => /JSON/i.test(e.message))).toBe(true);
+
+    // Secrets in arguments and results: the client gets them all, the db none.
+    const result = await client.callTool({ name: 'reflect', arguments: { data } });
+    expect(JSON.stringify(result)).toContain(SECRETS[0]);
+    expect(JSON.stringify(result)).toContain(SECRETS[3]);
+
+    // The server crashes mid-call: the recorder's own answer, not the SDK's "connection closed" or a timeout.
     const started = Date.now();
     const error = await client.callTool({ name: 'crash', arguments: { code: 3 } }).then(
       () => undefined,
       (e: unknown) => e,
     );
     const elapsed = Date.now() - started;
-    // The recorder's own answer (not the SDK's "connection closed", not a timeout).
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(-32000);
     expect((error as McpError).message).toMatch(/exited with code 3 before answering/);
-    // Loose bound (a loaded machine): the server exits 50 ms into the call; the answer follows its exit.
+    // Loose bound for a loaded machine: the server exits 50 ms into the call, the answer follows its exit.
     expect(elapsed).toBeLessThan(5000);
-    const rec = await eventually(() => {
-      const r = recorded(db);
-      if (r.info.exitCode === undefined) throw new Error('not closed');
-      return r;
-    });
+    await client.close();
+
+    const rec = await closed(db);
     expect(rec.info.exitCode).toBe(3);
-    expect(rec.info.endedAt).toBeDefined();
     expect(rec.s2c.at(-1)).toMatchObject({ error: { code: -32000 } });
-    const exit = rec.records.find((r) => r.type === 'event' && r.event === 'exit');
-    expect(exit).toMatchObject({ data: { code: 3, signal: null } });
-    await client.close();
-  });
-
-  it('a server printing non-JSON to stdout: recorded as an event, forwarded, the session goes on', async () => {
-    const dir = tempDir();
-    const db = join(dir, 'rec.db');
-    const { client } = await connect(process.execPath, recordArgs(db, [toy]));
-    const errors: Error[] = [];
-    client.onerror = (e) => errors.push(e);
-    expect(await client.callTool({ name: 'print', arguments: {} })).toMatchObject({
-      content: [{ type: 'text', text: 'printed' }],
+    expect(rec.records.find((r) => r.type === 'event' && r.event === 'exit')).toMatchObject({
+      data: { code: 3, signal: null },
     });
-    const after = await client.callTool({ name: 'reflect', arguments: { data: { still: 'alive' } } });
-    expect(after).toMatchObject({ content: [{ text: '{"still":"alive"}' }] });
-    // Forwarded unchanged: the SDK client saw (and rejected) the line, as it would without the proxy.
-    expect(errors.some((e) => /JSON/i.test(e.message))).toBe(true);
-    await client.close();
-    const rec = await eventually(() => {
-      const r = recorded(db);
-      if (r.info.exitCode === undefined) throw new Error('not closed');
-      return r;
+    expect(rec.records.find((r) => r.type === 'event' && r.event === 'non-json')).toMatchObject({
+      data: { dir: 's2c', text: 'this is not JSON-RPC' },
     });
-    const event = rec.records.find((r) => r.type === 'event' && r.event === 'non-json');
-    expect(event).toMatchObject({ data: { dir: 's2c', text: 'this is not JSON-RPC' } });
-  });
-
-  it('token, api_key and Authorization values never reach the disk', async () => {
-    const { dir, db, result } = await reflectSecrets([]);
-    // The client still gets everything, unredacted.
-    expect(JSON.stringify(result)).toContain(SECRETS[0]);
-    expect(JSON.stringify(result)).toContain(SECRETS[3]);
     const bytes = dbBytes(dir);
     for (const s of SECRETS) expect(bytes).not.toContain(s);
-    const call = recorded(db).c2s.find((m) => (m as { method?: string }).method === 'tools/call') as {
+    const call = rec.c2s.find((m) => (m as { params?: { name?: string } }).params?.name === 'reflect') as {
       params: { arguments: { data: Record<string, unknown> } };
     };
     // The shape of the arguments is kept for replay.
@@ -110,13 +89,19 @@ describe('record when things go wrong', () => {
     });
   });
 
-  it('--redact adds keys; --no-redact keeps everything', async () => {
-    const added = await reflectSecrets(['--redact', 'QUERY']);
-    expect(JSON.stringify(recorded(added.db).c2s)).toContain('"query":"[REDACTED]"');
-    const { db } = await reflectSecrets(['--no-redact']);
-    const exported = execFileSync(process.execPath, [cli, 'sessions', 'export', '--db', db, recorded(db).info.id], {
-      encoding: 'utf8',
-    });
-    for (const s of SECRETS) expect(exported).toContain(s);
+  it('--no-redact stores everything; --redact adds keys', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'rec.db');
+    const { client } = await connect(process.execPath, recordArgs(db, [toy], ['--no-redact']));
+    await client.callTool({ name: 'reflect', arguments: { data } });
+    await client.close();
+    const bytes = dbBytes(dir);
+    for (const s of SECRETS) expect(bytes).toContain(s);
+    // --redact QUERY, through the same option parsing as a user's.
+    const db2 = join(dir, 'rec2.db');
+    const second = await connect(process.execPath, recordArgs(db2, [toy], ['--redact', 'QUERY']));
+    await second.client.callTool({ name: 'reflect', arguments: { data } });
+    await second.client.close();
+    expect(JSON.stringify((await closed(db2)).c2s)).toContain('"query":"[REDACTED]"');
   });
 });
