@@ -28,6 +28,9 @@ export interface PumpOptions {
 /** JSON-RPC error code for requests the server died before answering. */
 export const SERVER_EXITED = -32000;
 
+/** JSON-RPC error code for requests a fail-closed tap (the gateway) failed to judge. */
+export const TAP_FAILED = -32603;
+
 /**
  * Moves messages between the client and the server through the taps. Bytes arrive in chunks;
  * the complete lines of a chunk form a batch: every frame goes through the taps, then every tap
@@ -155,7 +158,10 @@ export class Pump {
         action = taps[i]!.onFrame(frame, this.contexts[i]!);
       } catch (err) {
         this.options.onTapError?.(err);
-        continue;
+        if (!taps[i]!.failClosed || frame.dir !== 'c2s') continue;
+        // A gatekeeping tap that fails lets nothing through: its requests are refused, not forwarded.
+        for (const m of frame.messages()) if (isRequest(m)) this.refuse(m.id, i, err);
+        return;
       }
       if (action === undefined) continue;
       if ('drop' in action) return;
@@ -181,6 +187,19 @@ export class Pump {
       error: { code: SERVER_EXITED, message: `MCP server ${this.gone} before answering (mcp-replay)` },
     };
     this.travel(Frame.of('s2c', reply, this.options.clock()), this.options.taps.length - 1);
+  }
+
+  /** Answers a client request a fail-closed tap could not judge, from that tap's position. */
+  private refuse(id: unknown, tap: number, err: unknown): void {
+    const reply = {
+      jsonrpc: '2.0',
+      id,
+      error: {
+        code: TAP_FAILED,
+        message: `refused by mcp-replay (fail closed): ${(err as Error)?.message ?? String(err)}`,
+      },
+    };
+    this.travel(Frame.of('s2c', reply, this.options.clock()), tap - 1);
   }
 
   private guard(fn: () => void): void {

@@ -30,6 +30,11 @@ export interface TapContext {
  * so message order is kept; a tap that must wait (an approval) drops the frame and sends later.
  */
 export interface Tap {
+  /**
+   * A gatekeeper (the enforcer): if its `onFrame` throws on a client message, the message is not
+   * forwarded and its requests get a JSON-RPC error. Other taps are skipped on error instead.
+   */
+  readonly failClosed?: boolean;
   onFrame(frame: Frame, ctx: TapContext): TapAction;
   /** The end of a batch of frames that arrived together: make them durable. Runs before any is written. */
   flush?(): void;

@@ -51,6 +51,7 @@ const idKey = (id: unknown) => `${typeof id}:${String(id)}`;
  * messages are rejected, never forwarded. Any failure while deciding denies the call (fail closed).
  */
 export class EnforcerTap implements Tap {
+  readonly failClosed = true;
   private grant: string;
   private elicitation = false;
   private readonly inFlight = new InFlightRequests();

@@ -18,6 +18,32 @@ function harness(taps: Tap[]) {
 const line = (m: unknown) => JSON.stringify(m) + '\n';
 
 describe('Pump', () => {
+  it('fails closed for a gatekeeping tap that throws: the request is refused, never forwarded', () => {
+    const recorded: string[] = [];
+    const recorder: Tap = { onFrame: (f) => void recorded.push(`${f.dir} ${f.text()}`) };
+    const broken = (failClosed: boolean): Tap => ({
+      failClosed,
+      onFrame: (f) => {
+        if (f.dir === 'c2s') throw new Error('policy engine exploded');
+        return undefined;
+      },
+    });
+    const gate = harness([recorder, broken(true)]);
+    gate.pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } })));
+    expect(gate.to('c2s')).toBe('');
+    expect(JSON.parse(gate.to('s2c'))).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32603, message: 'refused by mcp-replay (fail closed): policy engine exploded' },
+    });
+    // The refusal passes the taps on the client's side (the recorder keeps it).
+    expect(recorded[1]).toMatch(/^s2c .*fail closed/);
+    // An ordinary tap that throws is skipped: the traffic still flows.
+    const open = harness([broken(false)]);
+    open.pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 8, method: 'ping' })));
+    expect(open.to('c2s')).toMatch(/"id":8/);
+  });
+
   it('forwards untouched frames as the exact bytes, whatever the chunking', () => {
     const { pump, to } = harness([{ onFrame: () => undefined }]);
     const text = '{"jsonrpc":"2.0","id":1,"method":"ping"}\r\n{ "jsonrpc" : "2.0", "method":"x" }\nnot json\n\n{"id":2';
