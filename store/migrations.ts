@@ -102,4 +102,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (key, n)
   ) WITHOUT ROWID;
   `,
+  // 5: no index on messages(method): every recorded message paid for it (a second B-tree page in
+  // each commit), and the only readers scan one session's rows by primary key anyway.
+  `
+  DROP INDEX IF EXISTS messages_by_method;
+  `,
 ];
