@@ -20,7 +20,7 @@ export function registerApprovals(program: Command): void {
     const db = lazyStore(opts);
     try {
       const store = db.get();
-      if (!opts.json && process.stdout.isTTY && process.stdin.isTTY) {
+      if (!opts.json && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) {
         // ink and react load only for the TUI: every other command starts without them.
         const { runApprovalsTui } = await import('../../tui/approvals/run.js');
         await runApprovalsTui(store, { user: opts.user ?? osUser(), dbFile: store.file });

@@ -75,7 +75,13 @@ export function registerDiff(program: Command): void {
     try {
       const resolved = resolveSources(sessions, openDb);
       const measured = measuredSources(resolved, () => (opened ? db.get() : undefined));
-      const tui = !opts.json && opts.tui !== false && process.stdout.isTTY === true && process.stdin.isTTY === true;
+      // ink renders nothing interactive when CI is set (is-in-ci): then the table, as in a pipe.
+      const tui =
+        !opts.json &&
+        opts.tui !== false &&
+        process.stdout.isTTY === true &&
+        process.stdin.isTTY === true &&
+        !process.env.CI;
       const progress = new Progress('calls', measured.fraction, { enabled: progressWanted(!tui) });
       const calls = timeline(measured.sources, { grant: opts.grant });
       const summary = new DiffSummary();

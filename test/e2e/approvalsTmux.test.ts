@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/index.js';
+import { terminalEnv } from './runCli.js';
 
 const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-approvals-tmux-'));
 const socket = `mcp-replay-test-${process.pid}`;
 const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: terminalEnv() });
 
 afterAll(() => {
   spawnSync('tmux', ['-L', socket, 'kill-server']);

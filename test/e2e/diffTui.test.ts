@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from './runCli.js';
+import { CLI, ROOT, terminalEnv } from './runCli.js';
 
 /**
  * The diff TUI in a real pseudo-terminal: tmux runs the built CLI, gets keys sent, and its
@@ -9,7 +9,7 @@ import { CLI, ROOT } from './runCli.js';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const socket = `mcp-replay-test-${process.pid}`;
 const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', cwd: ROOT });
+  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', cwd: ROOT, env: terminalEnv() });
 const screen = () => tmux('capture-pane', '-p', '-t', 'diff');
 
 async function waitFor(text: string | RegExp, ms = 20_000): Promise<string> {

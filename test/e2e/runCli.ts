@@ -33,3 +33,14 @@ export function tempFile(name: string, content: string): string {
   writeFileSync(file, content);
   return file;
 }
+
+/**
+ * The environment of a program a person runs in a terminal: without the CI markers this
+ * process may carry (CI=true in CI), which make ink skip interactive rendering (is-in-ci).
+ */
+export function terminalEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key === 'CI' || key === 'CONTINUOUS_INTEGRATION' || key.startsWith('CI_')) delete env[key];
+  return env;
+}
