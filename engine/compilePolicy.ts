@@ -89,8 +89,20 @@ export function compilePolicyValue(value: unknown): CompileResult {
   return compilePolicy(JSON.stringify(value, null, 2));
 }
 
-/** Parses, validates (every error with its JSON path and line) and compiles a policy file's text. */
+/**
+ * Parses, validates (every error with its JSON path and line) and compiles a policy file's text.
+ * Never throws: whatever goes wrong is an error of the result (a gateway reloading a policy must
+ * keep the last valid one, not die).
+ */
 export function compilePolicy(text: string): CompileResult {
+  try {
+    return compile(text);
+  } catch (err) {
+    return { ok: false, errors: [{ path: '', message: `cannot compile the policy: ${(err as Error).message}` }] };
+  }
+}
+
+function compile(text: string): CompileResult {
   const parsed = parseJson(text);
   if (!parsed.ok) return { ok: false, errors: [{ path: '', message: parsed.message, ...parsed.location }] };
   const sourceMap = new SourceMap(text);

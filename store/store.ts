@@ -38,18 +38,35 @@ export function openStore(file: string, options: { mustExist?: boolean } = {}): 
   if (file !== ':memory:') {
     if (!existsSync(file)) {
       if (options.mustExist) throw new InputError(`${file}: no such database`);
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      try {
+        makeDirs(dirname(file));
+      } catch (err) {
+        throw new InputError(`${file}: cannot create its folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
     }
   }
-  let db: Db;
+  let db: Db | undefined;
   try {
     const fresh = file !== ':memory:' && !existsSync(file);
     db = new Database(file);
     if (fresh) chmodSync(file, 0o600);
+    return new Store(db, file);
   } catch (err) {
+    db?.close();
+    if (err instanceof InputError) throw err;
     throw new InputError(`${file}: cannot open database: ${(err as Error).message}`);
   }
-  return new Store(db, file);
+}
+
+/**
+ * `mkdir -p` with mode 0700, one level at a time (Node's recursive mkdir never returns for some
+ * paths, e.g. under /proc).
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir, { mode: 0o700 });
 }
 
 /** The only place that knows SQL. Statements are prepared once; reads of sessions stream. */

@@ -278,6 +278,7 @@ export class EnforcerTap implements Tap {
       if (!isRecord(m) || m.method !== undefined || m.id === undefined) return m;
       this.inFlight.release(m.id as RequestId);
       if (!this.listRequests.delete(idKey(m.id)) || !isRecord(m.result)) return m;
+      if (this.o.shadow) return m; // --shadow enforces nothing: the agent sees every tool
       const { result, removed } = filterToolsList(this.o.policy(), m.result);
       if (removed.length === 0) return m;
       changed = true;

@@ -1,4 +1,6 @@
+import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { wildcard } from './referenceModel.js';
 import { compilePolicy, compilePolicyValue, formatProblem, type CompileResult } from '../../engine/index.js';
 
 function errors(r: CompileResult): string[] {
@@ -102,4 +104,30 @@ describe('compilePolicy', () => {
     expect(r.policy.ruleFor('fs/read.[x]file')?.key).toBe('fs/read.[x]*');
     expect(r.policy.ruleFor('fs/readX[x]file')).toBeUndefined();
   });
+});
+
+describe('tool-name globs', () => {
+  it('take any character literally but * and ? (a "-" too)', () => {
+    const r = compilePolicyValue({
+      version: '1',
+      default: 'allow',
+      tools: { 'toggle-*': { action: 'deny' } },
+      hide: ['get-?um'],
+    });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect(r.policy.ruleFor('toggle-long')?.key).toBe('toggle-*');
+    expect(r.policy.hiddenBy('get-sum')?.pattern).toBe('get-?um');
+    expect(r.policy.ruleFor('togglex')).toBeUndefined();
+  });
+
+  fcTest.prop([fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), fc.string({ maxLength: 10 })])(
+    'compile whatever the key and match as a plain wildcard',
+    (a, b, name) => {
+      const key = `${a}*${b}`;
+      const r = compilePolicyValue({ version: '1', default: 'deny', tools: { [key]: {} } });
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      expect(r.policy.ruleFor(name)?.key === key).toBe(wildcard(key, name));
+      expect(r.policy.ruleFor(`${a}${name}${b}`)?.key).toBe(key);
+    },
+  );
 });

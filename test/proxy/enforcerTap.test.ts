@@ -51,7 +51,13 @@ function gateway(limiter: Limiter, shadow = false) {
       'c2s',
       Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) + '\n'),
     );
-  return { wire, call, logged };
+  /** The client lists tools; the server answers with `tools`. */
+  const listTools = (id: number, tools: string[]) => {
+    pump.receive('c2s', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }) + '\n'));
+    const result = { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) };
+    pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }) + '\n'));
+  };
+  return { wire, call, logged, listTools };
 }
 
 describe('EnforcerTap', () => {
@@ -83,13 +89,21 @@ describe('EnforcerTap', () => {
     expect(logged[0]).toMatch(/disk I\/O error/);
   });
 
-  it('--shadow decides but forwards everything', () => {
-    const { wire, call } = gateway(new MemoryLimiter(), true);
+  it('--shadow decides but forwards everything, and lists every tool', () => {
+    const { wire, call, listTools } = gateway(new MemoryLimiter(), true);
     call(1);
     call(2);
     call(3, 'unknown_tool');
     expect(wire.s2c).toEqual([]);
     expect((wire.c2s as { id: number }[]).map((m) => m.id)).toEqual([1, 2, 3]);
+    listTools(4, ['echo', 'unknown_tool']);
+    expect(wire.s2c).toMatchObject([{ id: 4, result: { tools: [{ name: 'echo' }, { name: 'unknown_tool' }] } }]);
+  });
+
+  it('enforcing: tools/list loses the tools the policy denies outright', () => {
+    const { wire, listTools } = gateway(new MemoryLimiter());
+    listTools(4, ['echo', 'unknown_tool']);
+    expect(wire.s2c).toMatchObject([{ id: 4, result: { tools: [{ name: 'echo' }] } }]);
   });
 
   it('enforcing: the second call in the minute is throttled, never forwarded', () => {
