@@ -41,7 +41,9 @@ export function openStore(file: string, options: { mustExist?: boolean } = {}): 
       try {
         makeDirs(dirname(file));
       } catch (err) {
-        throw new InputError(`${file}: cannot create its folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new InputError(
+          `${file}: cannot create its folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     }
   }
