@@ -4,7 +4,7 @@ import { compileArgsSchema } from './argsValidator.js';
 import { globToRegExp, globsOverlap, isGlob, literalLength } from './glob.js';
 import { jsonPath } from './jsonPath.js';
 import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
-import { SourceMap, parseJson } from './sourceLocation.js';
+import { SourceMap, duplicateKeys, parseJson } from './sourceLocation.js';
 import { describeWindow, parseWindow } from './window.js';
 
 export type Scope = 'global' | 'grant' | 'session';
@@ -105,6 +105,17 @@ export function compilePolicy(text: string): CompileResult {
 function compile(text: string): CompileResult {
   const parsed = parseJson(text);
   if (!parsed.ok) return { ok: false, errors: [{ path: '', message: parsed.message, ...parsed.location }] };
+  const repeated = duplicateKeys(text);
+  if (repeated.length > 0) {
+    return {
+      ok: false,
+      errors: repeated.map((d) => ({
+        path: jsonPath(d.path),
+        message: 'key written twice in one object',
+        ...d.location,
+      })),
+    };
+  }
   const sourceMap = new SourceMap(text);
   const at = (parts: readonly PropertyKey[], message: string): PolicyProblem => ({
     path: jsonPath(parts),

@@ -18,6 +18,32 @@ export function locate(text: string, offset: number): Location {
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * Keys written twice in one object (JSON.parse keeps the last silently; in a policy that can turn
+ * a deny into an allow): the JSON path of each repeat and where it stands.
+ */
+export function duplicateKeys(text: string): { path: PropertyKey[]; location: Location }[] {
+  const found: { path: PropertyKey[]; location: Location }[] = [];
+  const walk = (node: Node | undefined, path: PropertyKey[]) => {
+    if (!node?.children) return;
+    if (node.type === 'array') {
+      node.children.forEach((child, i) => walk(child, [...path, i]));
+      return;
+    }
+    if (node.type !== 'object') return;
+    const seen = new Set<string>();
+    for (const prop of node.children) {
+      const key = prop.children?.[0]?.value as string | undefined;
+      if (key === undefined) continue;
+      if (seen.has(key)) found.push({ path: [...path, key], location: locate(text, prop.offset) });
+      seen.add(key);
+      walk(prop.children?.[1], [...path, key]);
+    }
+  };
+  walk(parseTree(text), []);
+  return found;
+}
+
 /** Finds where a JSON path points in the source text: the deepest existing node on the path. */
 export class SourceMap {
   private readonly root: Node | undefined;

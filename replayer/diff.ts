@@ -1,5 +1,5 @@
 import type { Policy } from '../engine/compilePolicy.js';
-import { decide } from '../engine/decide.js';
+import { decideDry } from './dryRun.js';
 import { MemoryLimiter } from '../engine/slidingWindow.js';
 import { DECISIONS, type Decision, type Verdict } from '../engine/types.js';
 import type { RecordedCall } from './calls.js';
@@ -32,9 +32,9 @@ export interface DiffOptions {
 export function* diffRun(a: Policy, b: Policy, calls: Iterable<RecordedCall>, options: DiffOptions = {}) {
   const la = new MemoryLimiter();
   const lb = new MemoryLimiter();
-  const opts = { consumeOnApproval: (options.assumeApproval ?? 'grant') === 'grant' };
+  const assume = options.assumeApproval ?? 'grant';
   for (const call of calls) {
-    const d: DiffedCall = { call, a: decide(a, la, call, call.at, opts), b: decide(b, lb, call, call.at, opts) };
+    const d: DiffedCall = { call, a: decideDry(a, la, call, assume), b: decideDry(b, lb, call, assume) };
     yield d;
   }
 }

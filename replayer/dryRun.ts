@@ -22,10 +22,24 @@ export function* dryRun(
   options: DryRunOptions = {},
 ): Generator<DecidedCall> {
   const limiter = options.limiter ?? new MemoryLimiter();
-  const consumeOnApproval = (options.assumeApproval ?? 'grant') === 'grant';
-  for (const call of calls) {
-    yield { call, verdict: decide(policy, limiter, call, call.at, { consumeOnApproval }) };
-  }
+  const assume = options.assumeApproval ?? 'grant';
+  for (const call of calls) yield { call, verdict: decideDry(policy, limiter, call, assume) };
+}
+
+/**
+ * One dry-run decision. An approval counts as granted (SPEC §2: it consumes its counters and is
+ * reported as `approval`) unless `--assume-approval deny`: then nobody approves, and the call
+ * ends as the gateway would end it on a timeout — denied, consuming nothing.
+ */
+export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, assume: 'grant' | 'deny'): Verdict {
+  const verdict = decide(policy, limiter, call, call.at, { consumeOnApproval: assume === 'grant' });
+  if (assume === 'grant' || verdict.decision !== 'approval') return verdict;
+  return {
+    ...verdict,
+    decision: 'deny',
+    reason: `${verdict.reason}; not approved (--assume-approval deny)`,
+    charges: [],
+  };
 }
 
 export type Counts = Record<Decision, number> & { calls: number };

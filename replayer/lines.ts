@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../engine/errors.js';
 
@@ -9,6 +9,10 @@ export function* readLines(file: string): Generator<{ line: number; text: string
     fd = openSync(file, 'r');
   } catch (err) {
     throw new InputError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new InputError(`${file}: is a directory, not a JSONL file`);
   }
   const buf = Buffer.allocUnsafe(1 << 20);
   const decoder = new StringDecoder('utf8');

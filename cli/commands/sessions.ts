@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
@@ -132,7 +132,7 @@ export function registerSessions(program: Command): void {
     try {
       const store = db.get();
       const info = store.resolveSession(id);
-      const stream = opts.output ? createWriteStream(opts.output) : undefined;
+      const stream = opts.output ? createWriteStream(opts.output, { fd: openForWriting(opts.output) }) : undefined;
       const out = new Output(stream as unknown as NodeJS.WriteStream | undefined);
       out.line(sessionToJsonl(info));
       for (const r of store.records(info.id)) out.line(recordToJsonl(r));
@@ -227,4 +227,13 @@ function latency(x: Exchange): string {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
+}
+
+/** Opens an output file up front, so a bad path is one line and exit 2, not a stream error. */
+function openForWriting(file: string): number {
+  try {
+    return openSync(file, 'w', 0o600);
+  } catch (err) {
+    throw new InputError(`${file}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }

@@ -62,6 +62,11 @@ describe('compilePolicy', () => {
     expect(compilePolicyValue(policy).ok).toBe(true);
   });
 
+  it('rejects a key written twice (JSON.parse would keep the last silently)', () => {
+    const text = '{"version":"1","default":"allow",\n"tools":{"x":{"action":"deny"},\n "x":{"action":"allow"}}}';
+    expect(errors(compilePolicy(text))).toEqual(['p.json:3:2: tools.x: key written twice in one object']);
+  });
+
   it('quotes keys that are not plain names in paths', () => {
     expect(errors(compilePolicyValue({ ...base, tools: { 'a.b': { nope: 1 } } }))).toEqual([
       expect.stringContaining('tools["a.b"].nope: unknown field'),
