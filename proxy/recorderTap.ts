@@ -47,7 +47,8 @@ export class RecorderTap implements Tap {
     if (json === NOT_JSON) {
       // Not a JSON-RPC message (a server printing to stdout): forwarded as is, kept as an event.
       if (text.trim() !== '') {
-        this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'non-json', data: { dir: frame.dir, text } });
+        const data = { dir: frame.dir, text: this.redactor.text(text) };
+        this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'non-json', data });
       }
       return undefined;
     }
@@ -78,11 +79,13 @@ export class RecorderTap implements Tap {
 
   onEvent(e: PumpEvent): void {
     const t = this.time(e.t);
-    if (e.kind === 'stderr') this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'stderr', data: e.data });
-    else if (e.kind === 'error')
+    if (e.kind === 'stderr') {
+      this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'stderr', data: this.redactor.text(e.data) });
+    } else if (e.kind === 'error')
       this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'error', data: e.message });
     else if (e.kind === 'non-json') {
-      this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'non-json', data: { dir: e.dir, text: e.data } });
+      const data = { dir: e.dir, text: this.redactor.text(e.data) };
+      this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'non-json', data });
     } else {
       this.queue.push({ kind: 'event', seq: this.seq++, t, event: 'exit', data: { code: e.code, signal: e.signal } });
       this.flush();

@@ -10,6 +10,12 @@ const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
 export const REDACTED = '[REDACTED]';
 
+/** `key: value` / `key=value` in free text, the key matching SECRET_KEY (quotes allowed). */
+const TEXT_SECRET =
+  /("?[\w-]*(?:authorization|token|secret|password|api[-_]?key|cookie)[\w-]*"?)(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/gi;
+
+const quoted = (value: string) => (value.startsWith('"') ? `"${REDACTED}"` : REDACTED);
+
 export interface RedactOptions {
   /** `--no-redact` turns redaction off. */
   enabled: boolean;
@@ -38,6 +44,36 @@ export class Redactor {
     }
     const redacted = this.envelope(message);
     return redacted === message ? text : JSON.stringify(redacted);
+  }
+
+  /**
+   * Free text (the server's stderr, a non-JSON line): a JSON object is redacted as a message
+   * body is; otherwise `token: x`, `"api_key": "x"`, `password=x`, `Authorization: Bearer x`
+   * keep their key and lose their value.
+   */
+  text(text: string): string {
+    if (!this.options.enabled || !this.mayContain(text)) return text;
+    const nested = this.nestedJson(text, 0);
+    if (nested !== text) return nested as string;
+    return text.replace(TEXT_SECRET, (_all, key: string, sep: string, value: string) =>
+      PROTOCOL_FIELDS.has(key.replace(/"/g, '')) ? `${key}${sep}${value}` : `${key}${sep}${quoted(value)}`,
+    );
+  }
+
+  /**
+   * A command line (the server's, stored with the session): the value of `--api-key=x`,
+   * `--token x`, `PASSWORD=x`-style arguments.
+   */
+  argv(args: readonly string[]): string[] {
+    if (!this.options.enabled) return [...args];
+    const out = [...args];
+    for (let i = 0; i < out.length; i++) {
+      const m = /^(-{0,2})([A-Za-z][\w.-]*)(=(.*))?$/s.exec(out[i]!);
+      if (!m || !this.isSecret(m[2]!)) continue;
+      if (m[3] !== undefined) out[i] = `${m[1]}${m[2]}=${REDACTED}`;
+      else if (m[1] !== '' && i + 1 < out.length && !out[i + 1]!.startsWith('-')) out[++i] = REDACTED;
+    }
+    return out;
   }
 
   /** A cheap test on the raw text: could any key in it be secret? (`\u` escapes can hide a name.) */

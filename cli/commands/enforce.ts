@@ -77,15 +77,15 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     const grant = opts.grant ?? (process.env.MCP_REPLAY_GRANT || undefined);
     const taps: Tap[] = [];
     if (opts.record) {
+      const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
       store.insertSession({
         id: sessionId,
         name: opts.name,
         startedAt: clock.startedAt,
         transport: 'stdio',
-        server: { command: cmd },
+        server: { command: redactor.argv(cmd) },
         grant,
       });
-      const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
       taps.push(new RecorderTap(store, sessionId, redactor));
     }
     taps.push(

@@ -55,14 +55,14 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   const store = db.get();
   const clock = new SessionClock();
   const id = ulid(clock.startedAtMs);
+  const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
   store.insertSession({
     id,
     name: opts.name,
     startedAt: clock.startedAt,
     transport: 'stdio',
-    server: { command: cmd },
+    server: { command: redactor.argv(cmd) },
   });
-  const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
   process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
   try {
     const exit = await runStdioProxy({ command, args, clock, taps: [new RecorderTap(store, id, redactor)] });

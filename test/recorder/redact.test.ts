@@ -74,3 +74,33 @@ describe('ulid', () => {
     expect(ulid(0, new Uint8Array(10))).toBe('0'.repeat(26));
   });
 });
+
+describe('Redactor on free text and command lines', () => {
+  const r = new Redactor({ enabled: true });
+
+  it('redacts secrets in stderr-like text, keeping the keys', () => {
+    expect(r.text('{"token":"S","user":"u"}')).toBe('{"token":"[REDACTED]","user":"u"}');
+    expect(r.text('Authorization: Bearer abc.def and more')).toBe('Authorization: [REDACTED] and more');
+    expect(r.text('connecting with api_key=XYZ123, retries=3')).toBe('connecting with api_key=[REDACTED], retries=3');
+    expect(r.text('db password: "p w", ok')).toBe('db password: "[REDACTED]", ok');
+    expect(r.text('progressToken: 7')).toBe('progressToken: 7');
+    expect(r.text('nothing secret here')).toBe('nothing secret here');
+    expect(new Redactor({ enabled: false }).text('token=S')).toBe('token=S');
+  });
+
+  it('redacts secret-looking arguments of the server command', () => {
+    expect(r.argv(['npx', 'server', '/data', '--api-key=K1', '--token', 'K2', 'GITHUB_TOKEN=K3', '--verbose'])).toEqual(
+      [
+        'npx',
+        'server',
+        '/data',
+        '--api-key=[REDACTED]',
+        '--token',
+        '[REDACTED]',
+        'GITHUB_TOKEN=[REDACTED]',
+        '--verbose',
+      ],
+    );
+    expect(new Redactor({ enabled: false }).argv(['--token', 'K'])).toEqual(['--token', 'K']);
+  });
+});
