@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { z } from 'zod';
 import { InputError } from '../engine/errors.js';
 import { jsonPath } from '../engine/jsonPath.js';
@@ -100,7 +101,7 @@ export function parseJsonlLine(file: string, line: number, text: string): Parsed
         seq: v.seq as number,
         t: v.t as number,
         dir: v.dir as 'c2s' | 's2c',
-        raw: JSON.stringify(v.msg),
+        raw: rawMessage(text, v.msg),
       },
     };
   }
@@ -160,14 +161,40 @@ export function sessionToJsonl(info: SessionInfo): string {
   return JSON.stringify(line);
 }
 
-/** One record as a JSONL line; a message's text is re-serialized canonically. */
+/**
+ * One record as a JSONL line. A message is written as the text stored (the raw message: a
+ * number too large for a double keeps its digits); text that is not one line of JSON is
+ * re-serialized, so every line stays valid JSONL.
+ */
 export function recordToJsonl(r: SessionRecord): string {
   if (r.type === 'message') {
-    return `{"type":"message","seq":${r.seq},"t":${r.t},"dir":"${r.dir}","msg":${canonical(r.raw)}}`;
+    const msg = isOneLineJson(r.raw) ? r.raw.trim() : canonical(r.raw);
+    return `{"type":"message","seq":${r.seq},"t":${r.t},"dir":"${r.dir}","msg":${msg}}`;
   }
   const line: Record<string, unknown> = { type: 'event', seq: r.seq, t: r.t, event: r.event };
   if (r.data !== undefined) line.data = r.data;
   return JSON.stringify(line);
+}
+
+function isOneLineJson(raw: string): boolean {
+  if (raw.includes('\n') || raw.includes('\r')) return false;
+  try {
+    JSON.parse(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `msg` of a message line as written: usually the canonical form (what `export` writes), else
+ * the exact source text of the value (so import keeps, e.g., a large integer's digits).
+ */
+function rawMessage(line: string, msg: unknown): string {
+  const canon = JSON.stringify(msg);
+  if (line.includes(canon)) return canon;
+  const node = findNodeAtLocation(parseTree(line)!, ['msg']);
+  return node ? line.slice(node.offset, node.offset + node.length) : canon;
 }
 
 function canonical(raw: string): string {

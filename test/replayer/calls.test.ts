@@ -42,3 +42,15 @@ describe('callsOf', () => {
     ]);
   });
 });
+
+describe('JSONL round trip of raw messages', () => {
+  it('keeps the digits of an integer too large for a double, through import and export', async () => {
+    const { parseJsonlLine, recordToJsonl } = await import('../../replayer/index.js');
+    const line =
+      '{"type":"message","seq":1,"t":5,"dir":"c2s","msg":{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"big":12345678901234567890}}}}';
+    const parsed = parseJsonlLine('f.jsonl', 1, line);
+    if (parsed.kind !== 'record' || parsed.record.type !== 'message') throw new Error('not a message');
+    expect(parsed.record.raw).toContain('12345678901234567890');
+    expect(recordToJsonl(parsed.record)).toBe(line);
+  });
+});
