@@ -1,6 +1,7 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Policy } from '../../engine/compilePolicy.js';
 import { decide } from '../../engine/decide.js';
+import { duplicateKeys } from '../../engine/sourceLocation.js';
 import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { Store } from '../../store/store.js';
 import { Frame, NOT_JSON } from '../frame.js';
@@ -78,6 +79,19 @@ export class EnforcerTap implements Tap {
   }
 
   private fromClient(frame: Frame, json: unknown, ctx: TapContext): TapAction {
+    // A key written twice (`"name":"echo","name":"delete_all"`): we read the last, a server's
+    // parser may read the first. What the gateway cannot read one way only, it refuses.
+    if (frame.text().includes('call') && duplicateKeys(frame.text()).length > 0) {
+      for (const m of Array.isArray(json) ? json : [json]) {
+        if (isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null) {
+          ctx.send(
+            's2c',
+            rejection(m.id as RequestId, INVALID_REQUEST, 'a key written twice in one object; refused by mcp-replay'),
+          );
+        }
+      }
+      return { drop: true };
+    }
     if (!Array.isArray(json)) return this.admit(json, frame, frame, ctx) ? undefined : { drop: true };
     if (json.length === 0) {
       ctx.send('s2c', rejection(null, INVALID_REQUEST, 'empty JSON-RPC batch'));

@@ -57,7 +57,8 @@ function gateway(limiter: Limiter, shadow = false) {
     const result = { tools: tools.map((name) => ({ name, inputSchema: { type: 'object' } })) };
     pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }) + '\n'));
   };
-  return { wire, call, logged, listTools };
+  const send = (text: string) => pump.receive('c2s', Buffer.from(text + '\n'));
+  return { wire, call, logged, listTools, send };
 }
 
 describe('EnforcerTap', () => {
@@ -98,6 +99,17 @@ describe('EnforcerTap', () => {
     expect((wire.c2s as { id: number }[]).map((m) => m.id)).toEqual([1, 2, 3]);
     listTools(4, ['echo', 'unknown_tool']);
     expect(wire.s2c).toMatchObject([{ id: 4, result: { tools: [{ name: 'echo' }, { name: 'unknown_tool' }] } }]);
+  });
+
+  it('refuses a call whose text has a key written twice (parsers disagree on which one counts)', () => {
+    const { wire, send } = gateway(new MemoryLimiter());
+    send(
+      '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"unknown_tool","name":"echo","arguments":{}}}',
+    );
+    expect(wire.c2s).toEqual([]);
+    expect(wire.s2c).toMatchObject([
+      { id: 9, error: { code: -32600, message: expect.stringMatching(/written twice/) } },
+    ]);
   });
 
   it('enforcing: tools/list loses the tools the policy denies outright', () => {
