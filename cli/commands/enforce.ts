@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
+import { parseWindow } from '../../engine/window.js';
 import { BatchLimiter } from '../../proxy/enforce/batchLimiter.js';
 import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
 import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
@@ -23,9 +24,14 @@ interface EnforceOptions extends RecordOptions {
   approvalTimeout: number;
 }
 
+/** `--approval-timeout`: seconds (`60`, `2.5`) or a duration as in policy windows (`30s`, `5m`). */
 function seconds(v: string): number {
+  const ms = parseWindow(v);
+  if (ms !== undefined) return ms / 1000;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expects a number of seconds > 0, got "${v}"`);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expects seconds > 0 or a duration like "30s" or "5m", got "${v}"`);
+  }
   return n;
 }
 

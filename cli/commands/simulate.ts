@@ -42,10 +42,10 @@ export function registerSimulate(program: Command): void {
         'tool catalog from the tools/list a recorded session returned (a session id or a .jsonl file)',
       )
       .option('--expect <file>', 'expectations: {"expect": [{tool, when?, never|always|atMost+per}]}')
-      .option('--runs <n>', `streams drawn (default ${DEFAULT_RUNS})`, positiveInt('--runs'), DEFAULT_RUNS)
+      .option('--runs <n>', 'streams drawn', positiveInt('--runs'), DEFAULT_RUNS)
       .option('--seed <s>', 'random seed (default: a random one, printed)', int('--seed'))
       .option('--path <p>', 'with --seed: check only the stream a reported counterexample names', pathArg)
-      .option('--max-calls <n>', 'longest stream drawn (default 40)', positiveInt('--max-calls'), 40)
+      .option('--max-calls <n>', 'longest stream drawn', positiveInt('--max-calls'), 40)
       .option('--no-adversarial', 'arguments from the tool schemas only, no adversarial values')
       .option(
         '--out <file>',
