@@ -13,7 +13,7 @@ import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
 import { SqliteLimiter } from '../../store/sqliteLimiter.js';
 import { lazyStore, withCommon } from '../common.js';
-import { collect, type RecordOptions } from './record.js';
+import { exitWith, recordingOptions, type RecordOptions } from './record.js';
 
 interface EnforceOptions extends RecordOptions {
   policy: string;
@@ -37,37 +37,36 @@ function seconds(v: string): number {
 
 export function registerEnforce(program: Command): void {
   withCommon(
-    program
-      .command('enforce')
-      .description('live gateway over stdio: the recorder proxy, with every tools/call decided by the policy')
-      .usage('--policy FILE [options] -- <cmd> [args...]')
-      .requiredOption('--policy <file>', 'policy file (re-read when it changes; an invalid version is ignored)')
-      .option('--grant <id>', 'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)')
-      .option('--shadow', 'decide and record every call, enforce nothing (live dry-run)')
-      .option('--no-record', 'do not record the session (decisions are then not audited)')
-      .addOption(
-        new Option('--deny-as <how>', 'answer denied calls with a CallToolResult or a JSON-RPC error')
-          .choices(['result', 'error'])
-          .default('result'),
-      )
-      .option('--approval-timeout <s>', 'seconds to wait for an approval before denying', seconds, 60)
-      .option('--name <name>', 'a name for the session')
-      .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
-      .option('--no-redact', 'record secrets as they are (no redaction)')
-      .argument('<cmd...>', 'the MCP server command and its arguments')
-      .passThroughOptions()
-      .addHelpText(
-        'after',
-        `
+    recordingOptions(
+      program
+        .command('enforce')
+        .description('live gateway over stdio: the recorder proxy, with every tools/call decided by the policy')
+        .usage('--policy FILE [options] -- <cmd> [args...]')
+        .requiredOption('--policy <file>', 'policy file (re-read when it changes; an invalid version is ignored)')
+        .option('--grant <id>', 'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)')
+        .option('--shadow', 'decide and record every call, enforce nothing (live dry-run)')
+        .option('--no-record', 'do not record the session (decisions are then not audited)')
+        .addOption(
+          new Option('--deny-as <how>', 'answer denied calls with a CallToolResult or a JSON-RPC error')
+            .choices(['result', 'error'])
+            .default('result'),
+        )
+        .option(
+          '--approval-timeout <s>',
+          'seconds (or a duration: 30s, 5m) to wait for an approval before denying',
+          seconds,
+          60,
+        ),
+    ).addHelpText(
+      'after',
+      `
 Denied calls get "Denied by policy: <reason>" (throttled: "Rate limited: ...; retry after <n> ms")
 and never reach the server. Counters live in the db, shared by every gateway on it.
 stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server's exit code.`,
-      ),
+    ),
     { json: false },
   ).action(async (cmd: string[], opts: EnforceOptions) => {
-    const code = await enforce(cmd, opts);
-    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-    process.exit(code);
+    await exitWith(await enforce(cmd, opts));
   });
 }
 

@@ -21,17 +21,11 @@ export function collect(value: string, previous: unknown): string[] {
 
 export function registerRecord(program: Command): void {
   withCommon(
-    program
-      .command('record')
+    recordingOptions(program.command('record'))
       .description(
         'stdio proxy: spawn CMD as the MCP server, forward stdin/stdout both ways unchanged, record every message',
       )
       .usage('[options] -- <cmd> [args...]')
-      .option('--name <name>', 'a name for the session')
-      .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
-      .option('--no-redact', 'record secrets as they are (no redaction)')
-      .argument('<cmd...>', 'the MCP server command and its arguments')
-      .passThroughOptions()
       .addHelpText(
         'after',
         `
@@ -41,11 +35,24 @@ Example (a Claude Desktop / Cursor server entry):
       ),
     { json: false },
   ).action(async (cmd: string[], opts: RecordOptions) => {
-    const code = await record(cmd, opts);
-    // stdout must be written out before exiting: it holds the last messages to the client.
-    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-    process.exit(code);
+    await exitWith(await record(cmd, opts));
   });
+}
+
+/** The options of a proxy in front of a server command (`record`, `enforce`): session name, redaction, CMD. */
+export function recordingOptions(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'a name for the session')
+    .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
+    .option('--no-redact', 'record secrets as they are (no redaction)')
+    .argument('<cmd...>', 'the MCP server command and its arguments')
+    .passThroughOptions();
+}
+
+/** Exits with the server's code once stdout is written out: it holds the last messages to the client. */
+export async function exitWith(code: number): Promise<never> {
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
 }
 
 async function record(cmd: string[], opts: RecordOptions): Promise<number> {
