@@ -1,4 +1,5 @@
 import type { ToolCall } from '../engine/types.js';
+import { rpcMessages } from './rpcMessages.js';
 import type { SessionSource } from './source.js';
 
 /** A recorded `tools/call` with where and when it happened. */
@@ -37,13 +38,7 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
     if (r.type !== 'message' || r.dir !== 'c2s') continue;
     // Cheap pre-filter: only parse what can be a call or an initialize ("tools\/call" is legal JSON too).
     if (!r.raw.includes('call') && (grantFixed || !r.raw.includes('initialize'))) continue;
-    let msg: unknown;
-    try {
-      msg = JSON.parse(r.raw);
-    } catch {
-      continue;
-    }
-    for (const m of Array.isArray(msg) ? msg : [msg]) {
+    for (const m of rpcMessages(r.raw)) {
       const req = m as {
         method?: unknown;
         id?: unknown;

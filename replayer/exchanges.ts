@@ -1,4 +1,5 @@
 import type { Direction, SessionRecord } from '../store/types.js';
+import { rpcMessages } from './rpcMessages.js';
 
 /** A request and what became of it: the response, its latency and outcome. */
 export interface Exchange {
@@ -40,14 +41,8 @@ export function* exchangesOf(
   const open = new Map<string, Exchange>();
   for (const r of records) {
     if (r.type !== 'message') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(r.raw);
-    } catch {
-      continue;
-    }
-    for (const m of (Array.isArray(parsed) ? parsed : [parsed]) as Msg[]) {
-      if (m === null || typeof m !== 'object' || m.id === undefined || m.id === null) continue;
+    for (const m of rpcMessages(r.raw) as Msg[]) {
+      if (m.id === undefined || m.id === null) continue;
       if (typeof m.method === 'string') {
         if (!keep(m.method)) continue;
         const x: Exchange = { seq: r.seq, t: r.t, dir: r.dir, method: m.method, id: m.id, outcome: 'no response' };

@@ -20,3 +20,4 @@ export {
 } from './diff.js';
 export { exchangesOf, type Exchange } from './exchanges.js';
 export { liveDecisions } from './liveDecisions.js';
+export { rpcMessages } from './rpcMessages.js';

@@ -2,6 +2,7 @@ import { ToolSchema } from '@modelcontextprotocol/sdk/types.js';
 import { InputError } from '../engine/errors.js';
 import { jsonPath } from '../engine/jsonPath.js';
 import { SourceMap, parseJson } from '../engine/sourceLocation.js';
+import { rpcMessages } from '../replayer/rpcMessages.js';
 import type { SessionSource } from '../replayer/source.js';
 import type { ToolSpec } from './types.js';
 
@@ -47,15 +48,8 @@ export function toolsFromSession(source: SessionSource): ToolSpec[] {
   const tools = new Map<string, ToolSpec>();
   for (const r of source.records()) {
     if (r.type !== 'message' || !r.raw.includes('tools')) continue;
-    let msg: unknown;
-    try {
-      msg = JSON.parse(r.raw);
-    } catch {
-      continue;
-    }
-    for (const m of Array.isArray(msg) ? msg : [msg]) {
-      const x = m as { method?: unknown; id?: unknown; result?: { tools?: unknown } } | null;
-      if (!x || typeof x !== 'object') continue;
+    for (const m of rpcMessages(r.raw)) {
+      const x = m as { method?: unknown; id?: unknown; result?: { tools?: unknown } };
       if (r.dir === 'c2s' && x.method === 'tools/list') listIds.add(JSON.stringify(x.id));
       else if (r.dir === 's2c' && listIds.has(JSON.stringify(x.id)) && Array.isArray(x.result?.tools)) {
         for (const t of x.result.tools as { name?: unknown; inputSchema?: unknown }[])
