@@ -105,7 +105,8 @@ export function compilePolicy(text: string): CompileResult {
 function compile(text: string): CompileResult {
   const parsed = parseJson(text);
   if (!parsed.ok) return { ok: false, errors: [{ path: '', message: parsed.message, ...parsed.location }] };
-  const repeated = duplicateKeys(text);
+  const sourceMap = new SourceMap(text);
+  const repeated = duplicateKeys(text, sourceMap.root);
   if (repeated.length > 0) {
     return {
       ok: false,
@@ -116,7 +117,6 @@ function compile(text: string): CompileResult {
       })),
     };
   }
-  const sourceMap = new SourceMap(text);
   const at = (parts: readonly PropertyKey[], message: string): PolicyProblem => ({
     path: jsonPath(parts),
     message,

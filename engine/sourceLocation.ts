@@ -22,7 +22,10 @@ export function locate(text: string, offset: number): Location {
  * Keys written twice in one object (JSON.parse keeps the last silently; in a policy that can turn
  * a deny into an allow): the JSON path of each repeat and where it stands.
  */
-export function duplicateKeys(text: string): { path: PropertyKey[]; location: Location }[] {
+export function duplicateKeys(
+  text: string,
+  root: Node | undefined = parseTree(text),
+): { path: PropertyKey[]; location: Location }[] {
   const found: { path: PropertyKey[]; location: Location }[] = [];
   const walk = (node: Node | undefined, path: PropertyKey[]) => {
     if (!node?.children) return;
@@ -40,13 +43,13 @@ export function duplicateKeys(text: string): { path: PropertyKey[]; location: Lo
       walk(prop.children?.[1], [...path, key]);
     }
   };
-  walk(parseTree(text), []);
+  walk(root, []);
   return found;
 }
 
 /** Finds where a JSON path points in the source text: the deepest existing node on the path. */
 export class SourceMap {
-  private readonly root: Node | undefined;
+  readonly root: Node | undefined;
   constructor(private readonly text: string) {
     this.root = parseTree(text);
   }
