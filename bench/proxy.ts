@@ -52,12 +52,11 @@ const configs: Record<string, (round: number) => string[]> = {
   ],
 };
 
-/** CPU time (user + system, ms) a process has used so far: less noisy than wall time on a busy machine. */
+/** CPU time (ms) a process has used so far, from the scheduler's own ns count (exact, unlike ticks). */
 function cpuMs(pid: number | null): number {
   if (!pid) return 0;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
   } catch {
     return NaN;
   }

@@ -47,6 +47,40 @@ export function duplicateKeys(
   return found;
 }
 
+/**
+ * Whether a valid JSON text writes some key twice in one object, cheaply: every key of the text
+ * is followed by a `:` outside strings, and every key kept by JSON.parse is in `parsed`; a key
+ * written twice is kept once, so the counts differ. (`duplicateKeys` then says where.)
+ */
+export function hasDuplicateKeys(text: string, parsed: unknown): boolean {
+  let colons = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) colons++;
+    else if (c === 34) {
+      // Skip the string: up to the next quote that no backslash escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    }
+  }
+  return colons !== countKeys(parsed);
+}
+
+function countKeys(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += countKeys(x);
+  else
+    for (const k in v) {
+      n++;
+      n += countKeys((v as Record<string, unknown>)[k]);
+    }
+  return n;
+}
+
 /** Finds where a JSON path points in the source text: the deepest existing node on the path. */
 export class SourceMap {
   readonly root: Node | undefined;

@@ -13,12 +13,6 @@ export interface PumpOptions {
   /** A tap failed (it is skipped for that frame: the message still goes through). */
   onTapError?: (err: unknown) => void;
   /**
-   * Defers the processing of received bytes, so that all the chunks that arrive in one turn of
-   * the event loop (from both sides) make one batch: one transaction instead of one per chunk.
-   * The stdio proxy passes `setImmediate`; without it every chunk is a batch at once.
-   */
-  defer?: (fn: () => void) => void;
-  /**
    * Runs a whole batch (taps and flushes) as one unit, e.g. one db transaction: the gateway's
    * decisions, their audit and the recorded messages then commit together, once.
    */
@@ -34,7 +28,7 @@ export const TAP_FAILED = -32603;
 /**
  * Moves messages between the client and the server through the taps. Bytes arrive in chunks;
  * the complete lines of a chunk form a batch: every frame goes through the taps, then every tap
- * flushes (the recorder commits one transaction), then the batch is written out. A frame no tap
+ * flushes (the recorder makes the batch durable), then the batch is written out, in one write. A frame no tap
  * touched is forwarded as the exact bytes it arrived as.
  */
 export class Pump {
@@ -43,7 +37,6 @@ export class Pump {
   private readonly contexts: TapContext[];
   private out: { c2s: Buffer[]; s2c: Buffer[] } | undefined;
   private serverGone = false;
-  private inbox: { dir: Direction; lines: Buffer[] }[] = [];
   private gone = '';
 
   constructor(private readonly options: PumpOptions) {
@@ -59,14 +52,13 @@ export class Pump {
   /** Bytes from the client (`c2s`) or the server (`s2c`). */
   receive(dir: Direction, chunk: Buffer): void {
     const lines = this.splitters[dir].push(chunk);
-    if (lines.length > 0) this.admit(dir, lines);
+    if (lines.length > 0) this.process(dir, lines);
   }
 
   /** The side's stream ended: an unterminated last line is passed on as it is. */
   end(dir: Direction): void {
     const rest = this.splitters[dir].end();
-    if (rest) this.admit(dir, [rest]);
-    this.drainInbox();
+    if (rest) this.process(dir, [rest]);
   }
 
   event(event: PumpEvent): void {
@@ -79,7 +71,6 @@ export class Pump {
    */
   serverExited(code: number | null, signal: string | null): void {
     if (this.serverGone) return;
-    this.drainInbox();
     this.serverGone = true;
     this.gone = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const ids = this.pending.drain();
@@ -93,30 +84,15 @@ export class Pump {
     return this.pending.size;
   }
 
-  private admit(dir: Direction, lines: Buffer[]): void {
-    const { defer } = this.options;
-    if (!defer) return this.process([{ dir, lines }]);
-    this.inbox.push({ dir, lines });
-    if (this.inbox.length === 1) defer(() => this.drainInbox());
-  }
-
-  private drainInbox(): void {
-    if (this.inbox.length === 0) return;
-    const inbox = this.inbox;
-    this.inbox = [];
-    this.process(inbox);
-  }
-
-  private process(inbox: { dir: Direction; lines: Buffer[] }[]): void {
+  /** The complete lines of a chunk: one batch (the taps flush once, one write to the other side). */
+  private process(dir: Direction, lines: Buffer[]): void {
     const t = this.options.clock();
+    const first = dir === 'c2s' ? 0 : this.options.taps.length - 1;
     this.batch(() => {
-      for (const { dir, lines } of inbox) {
-        const first = dir === 'c2s' ? 0 : this.options.taps.length - 1;
-        for (const bytes of lines) {
-          const frame = new Frame(dir, bytes, t);
-          if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
-          this.travel(frame, first);
-        }
+      for (const bytes of lines) {
+        const frame = new Frame(dir, bytes, t);
+        if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
+        this.travel(frame, first);
       }
     });
   }

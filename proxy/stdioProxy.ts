@@ -47,7 +47,6 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const pump = new Pump({
     taps: options.taps,
     clock: () => clock.micros(),
-    defer: setImmediate,
     atomic: options.atomic,
     write: (dir, bytes) => {
       if (dir === 'c2s') {

@@ -19,6 +19,8 @@ export interface DecisionRecord {
   at: number;
   /** False under `--shadow`: decided and recorded, not enforced. */
   enforced: boolean;
+  /** The decision's number in its session (1, 2, …), when the gateway recorded it. */
+  n?: number | undefined;
 }
 
 interface Row {
@@ -33,6 +35,7 @@ interface Row {
   policy_sha256: string;
   at: number;
   enforced: number;
+  n: number | null;
 }
 
 /**
@@ -44,9 +47,10 @@ export class DecisionLog {
   private readonly bySession;
 
   constructor(db: Database.Database) {
+    // A row already there (same session and `n`: a copy from the spool) is left as it is.
     this.insert = db.prepare(
-      `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.bySession = db.prepare(`SELECT * FROM decisions WHERE session_id = ? ORDER BY seq, id`);
   }
@@ -64,6 +68,7 @@ export class DecisionLog {
       d.policySha256,
       d.at,
       d.enforced ? 1 : 0,
+      d.n ?? null,
     );
   }
 
@@ -82,6 +87,7 @@ export class DecisionLog {
         enforced: r.enforced === 1,
       };
       if (r.retry_after_ms !== null) d.retryAfterMs = r.retry_after_ms;
+      if (r.n !== null) d.n = r.n;
       return d;
     });
   }

@@ -107,4 +107,25 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS messages_by_method;
   `,
+  // 6: audit rows reach the db through the recorder's spool (store/spool.ts), possibly twice (the
+  // recorder and a reader recovering its spool): `n` numbers a session's decisions, so a copy is
+  // recognised. Rows written before have none (NULLs never conflict).
+  `
+  ALTER TABLE decisions ADD COLUMN n INTEGER;
+  CREATE UNIQUE INDEX decisions_by_n ON decisions(session_id, n);
+  `,
+  // 7: counters v3 (store/sqliteLimiter.ts): an append-only log of allowed calls in commit order,
+  // which each gateway applies to the counters it keeps in memory. The v4 times are carried over.
+  `
+  CREATE TABLE limiter_log (
+    id      INTEGER PRIMARY KEY,
+    key     TEXT NOT NULL,
+    t       REAL NOT NULL,
+    keep_ms REAL NOT NULL
+  );
+  INSERT INTO limiter_log (key, t, keep_ms)
+    SELECT c.key, c.t, k.keep_ms FROM limiter_calls c JOIN limiter_keys k ON k.key = c.key ORDER BY c.t, c.key, c.n;
+  DROP TABLE limiter_calls;
+  DROP TABLE limiter_keys;
+  `,
 ];

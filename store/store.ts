@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
+import { listSpools, readSpool, type SpoolRow } from './spool.js';
 import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
@@ -87,7 +88,21 @@ export class Store {
     // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
     db.pragma('mmap_size = 268435456');
     migrate(db, file);
-    this.stmts = {
+    this.stmts = this.prepare(db);
+    this.spoolRows = db.transaction((sessionId: string, rows: readonly SpoolRow[]) => {
+      const { spoolMessage, spoolEvent } = this.stmts;
+      for (const r of rows) {
+        if (r.kind === 'message') {
+          spoolMessage.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
+        } else if (r.kind === 'event') spoolEvent.run(sessionId, r.seq, r.t, r.event, r.data);
+        else this.decisions.record(r.record);
+      }
+    });
+    if (file !== ':memory:') this.recoverSpools();
+  }
+
+  private prepare(db: Db) {
+    return {
       insertSession: db.prepare(
         `INSERT INTO sessions (id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra)
          VALUES (@id, @name, @started_at, @transport, @server, @grant_id, @ended_at, @exit_code, @extra)`,
@@ -106,9 +121,49 @@ export class Store {
         `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
+      // From a spool: a row may already be there (copied by a reader that recovered the spool).
+      spoolMessage: db.prepare(
+        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      spoolEvent: db.prepare(
+        `INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
       messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
+  }
+
+  /**
+   * Copies rows of a recorder's spool into the db, in one transaction; rows already there are
+   * left as they are (see store/spool.ts).
+   */
+  readonly spoolRows: (sessionId: string, rows: readonly SpoolRow[]) => void;
+
+  /**
+   * Copies into the db what the spools of recorders hold (those that died before copying it, or
+   * live ones a few ms ahead of the db), then deletes the spools of dead recorders. A spool that
+   * cannot be copied is kept and reported.
+   */
+  recoverSpools(): number {
+    let copied = 0;
+    for (const { path, live } of listSpools(this.file)) {
+      const spool = readSpool(path);
+      if (!spool) continue;
+      const known = spool.sessionId !== undefined && this.getSession(spool.sessionId) !== undefined;
+      try {
+        if (known && spool.rows.length > 0) {
+          this.spoolRows(spool.sessionId!, spool.rows);
+          copied += spool.rows.length;
+        }
+      } catch (err) {
+        process.stderr.write(`mcp-replay: ${path}: cannot copy into ${this.file}: ${(err as Error).message}\n`);
+        continue;
+      }
+      // A spool of a deleted session, or of a recorder that is gone, has nothing more to give.
+      if (!live) rmSync(path, { force: true });
+    }
+    return copied;
   }
 
   close(): void {

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { parseWindow } from '../../engine/window.js';
-import { BatchLimiter } from '../../proxy/enforce/batchLimiter.js';
 import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
 import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
 import type { DenyAs } from '../../proxy/enforce/responses.js';
@@ -81,6 +80,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     const sessionId = ulid(clock.startedAtMs);
     const grant = opts.grant ?? (process.env.MCP_REPLAY_GRANT || undefined);
     const taps: Tap[] = [];
+    let recorder: RecorderTap | undefined;
     if (opts.record) {
       const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
       store.insertSession({
@@ -91,14 +91,17 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         server: { command: redactor.argv(cmd) },
         grant,
       });
-      taps.push(new RecorderTap(store, sessionId, redactor));
+      recorder = new RecorderTap(store, sessionId, redactor);
+      taps.push(recorder);
     }
+    const limiter = new SqliteLimiter(store);
+    const log = recorder?.log;
     taps.push(
       new EnforcerTap({
         policy: () => watcher.policy,
-        limiter: new BatchLimiter(new SqliteLimiter(store), store.db),
+        limiter,
         store,
-        recording: opts.record,
+        audit: log && ((d) => log.decision(d)),
         sessionId,
         clock,
         grant,
@@ -111,9 +114,8 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
       `mcp-replay: enforcing ${opts.policy}${opts.shadow ? ' (shadow: nothing enforced)' : ''}` +
         `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,
     );
-    // One IMMEDIATE transaction a batch: decisions, counters, audit and messages commit together.
-    const tx = store.db.transaction((fn: () => void) => fn());
-    const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => tx.immediate(fn) });
+    // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
+    const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => limiter.batch(fn) });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     return exit.code;
   } finally {

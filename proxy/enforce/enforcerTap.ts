@@ -1,8 +1,9 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Policy } from '../../engine/compilePolicy.js';
 import { decide } from '../../engine/decide.js';
-import { duplicateKeys } from '../../engine/sourceLocation.js';
+import { hasDuplicateKeys } from '../../engine/sourceLocation.js';
 import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
+import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
 import { Frame, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
@@ -24,10 +25,10 @@ export interface EnforcerOptions {
   /** The policy in force, read for every call (hot reload swaps it). */
   policy: () => Policy;
   limiter: Limiter;
-  /** The db: the approvals queue, and the audit of decisions when `recording`. */
+  /** The db: the approvals queue. */
   store: Store;
-  /** Store every decision beside its message (false with `--no-record`: there is no session row). */
-  recording: boolean;
+  /** Where every decision is stored beside its message (none with `--no-record`: there is no session). */
+  audit?: ((d: Omit<DecisionRecord, 'n' | 'sessionId'>) => void) | undefined;
   sessionId: string;
   clock: SessionClock;
   /** `--grant` / `MCP_REPLAY_GRANT`; else the client's `clientInfo.name`. */
@@ -81,7 +82,7 @@ export class EnforcerTap implements Tap {
   private fromClient(frame: Frame, json: unknown, ctx: TapContext): TapAction {
     // A key written twice (`"name":"echo","name":"delete_all"`): we read the last, a server's
     // parser may read the first. What the gateway cannot read one way only, it refuses.
-    if (frame.text().includes('call') && duplicateKeys(frame.text()).length > 0) {
+    if (hasDuplicateKeys(frame.text(), json)) {
       for (const m of Array.isArray(json) ? json : [json]) {
         if (isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null) {
           ctx.send(
@@ -198,9 +199,8 @@ export class EnforcerTap implements Tap {
   }
 
   private audit(call: ToolCall, v: Verdict, now: number, seq: number | null, id: RequestId, sha: string): void {
-    if (!this.o.recording || seq === null) return;
-    this.o.store.recordDecision({
-      sessionId: this.o.sessionId,
+    if (!this.o.audit || seq === null) return;
+    this.o.audit({
       seq,
       rpcId: JSON.stringify(id),
       tool: call.tool,
@@ -236,7 +236,7 @@ export class EnforcerTap implements Tap {
       ...call,
       reason: v.reason,
       rule: v.rule,
-      sessionId: this.o.recording ? this.o.sessionId : null,
+      sessionId: this.o.audit ? this.o.sessionId : null,
       seq,
     };
     let outcome: ApprovalOutcome;

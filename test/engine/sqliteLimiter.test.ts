@@ -71,28 +71,57 @@ describe('SqliteLimiter over a db file', () => {
     }
   });
 
-  it('prunes times no window can reach, per key on record and on every key on prune()', () => {
+  it('prunes log rows no window can reach, every key at once, and keeps budgets through it', () => {
     const store = openStore(join(dir, 'prune.db'));
     try {
       const limiter = new SqliteLimiter(store);
       limiter.record('idle', 0, 100);
       for (let t = 0; t < 200; t++) limiter.record('busy', t * 10, 100);
-      // 'busy' keeps (1890, 1990]: 1900..1990; 'idle' waits for a sweep.
-      expect(limiter.size).toBe(10 + 1);
-      const keys = () => store.db.prepare('SELECT key FROM limiter_keys ORDER BY key').pluck().all();
-      expect(keys()).toEqual(['busy', 'idle']);
+      expect(limiter.size).toBe(201);
+      // At 1990 'busy' still needs (1890, 1990]: 1900..1990; 'idle' needs nothing.
       limiter.prune(1990);
       expect(limiter.size).toBe(10);
-      expect(keys()).toEqual(['busy']);
+      expect(limiter.wait('busy', 100, 10, 1990)).toBe(10);
+      // A second process opening the db now rebuilds the same counters from what is left.
+      const other = new SqliteLimiter(store);
+      expect(other.wait('busy', 100, 10, 1990)).toBe(10);
+      expect(other.wait('busy', 100, 11, 1990)).toBe(0);
+      // Everything expired: one row stays (the newest, so ids never go back), and counts nothing.
       limiter.prune(1e9);
-      expect(limiter.size).toBe(0);
-      expect(keys()).toEqual([]);
-      // A key swept away comes back with its retention on the next record.
+      expect(limiter.size).toBe(1);
+      expect(new SqliteLimiter(store).wait('busy', 100, 1, 1e9)).toBe(0);
       limiter.record('busy', 2e9, 100);
       limiter.record('busy', 2e9 + 50, 100);
       expect(limiter.wait('busy', 100, 2, 2e9 + 50)).toBe(50);
+      expect(other.wait('busy', 100, 2, 2e9 + 50)).toBe(50);
     } finally {
       store.close();
+    }
+  });
+
+  it('sees what other connections recorded at its next transaction', () => {
+    const file = join(dir, 'shared.db');
+    const a = openStore(file);
+    const b = openStore(file);
+    try {
+      const la = new SqliteLimiter(a);
+      const lb = new SqliteLimiter(b);
+      la.record('k', 1000, 1000);
+      expect(lb.atomically(() => lb.wait('k', 1000, 1, 1500))).toBe(500);
+      lb.record('k', 1200, 1000);
+      expect(la.atomically(() => la.wait('k', 1000, 2, 1500))).toBe(500);
+      // A batch that fails rolls back: what it recorded is forgotten by memory too.
+      expect(() =>
+        la.batch(() => {
+          la.atomically(() => la.record('k', 1300, 1000));
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      expect(la.wait('k', 1000, 3, 1500)).toBe(0);
+      expect(lb.wait('k', 1000, 3, 1500)).toBe(0);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

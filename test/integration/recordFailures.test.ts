@@ -1,5 +1,5 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, eventually, recordArgs, recorded, tempDir, toy } from './helpers.js';
@@ -19,9 +19,9 @@ const data = {
 };
 
 function dbBytes(dir: string): string {
-  // The db and its WAL, byte for byte: a secret must not be anywhere on disk.
-  return readdirSync(dir)
-    .filter((f) => f.startsWith('rec.db'))
+  // The db, its WAL and the recorders' spools, byte for byte: a secret must not be anywhere on disk.
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.startsWith('rec.db') && statSync(join(dir, f)).isFile())
     .map((f) => readFileSync(join(dir, f)).toString('latin1'))
     .join('');
 }
@@ -51,6 +51,10 @@ describe('record when things go wrong', () => {
     const result = await client.callTool({ name: 'reflect', arguments: { data } });
     expect(JSON.stringify(result)).toContain(SECRETS[0]);
     expect(JSON.stringify(result)).toContain(SECRETS[3]);
+    // While the session is live its rows are in its spool too: redacted there as well.
+    const live = dbBytes(dir);
+    expect(live).toContain('[REDACTED]');
+    for (const s of SECRETS) expect(live).not.toContain(s);
 
     // The server crashes mid-call: the recorder's own answer, not the SDK's "connection closed" or a timeout.
     const started = Date.now();

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spoolDir } from '../../store/spool.js';
 import { openStore } from '../../store/store.js';
 import { cli, lineEcho, tempDir } from './helpers.js';
 
@@ -45,7 +47,7 @@ function burstAndKill(db: string, killAfter: number, burst: number): Promise<{ r
     setImmediate(pump);
   };
   pump();
-  return new Promise((resolve) => proc.stdout.on('close', () => resolve({ received })));
+  return new Promise((resolve) => proc.on('close', () => resolve({ received })));
 }
 
 describe('record under kill -9', () => {
@@ -80,6 +82,8 @@ describe('record under kill -9', () => {
         // And the request each of those responses answered.
         for (const line of received)
           expect(requests.has(String((JSON.parse(line) as { id: number }).id)), where).toBe(true);
+        // What the dead recorder's spool held is in the db now: the spool is gone.
+        expect(readdirSync(spoolDir(runs[i]!.db)), where).toEqual([]);
       } finally {
         store.close();
       }

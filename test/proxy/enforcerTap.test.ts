@@ -25,7 +25,6 @@ function gateway(limiter: Limiter, shadow = false) {
     policy: () => policy,
     limiter,
     store: openStore(':memory:'),
-    recording: false,
     sessionId: 's',
     clock: new SessionClock(),
     shadow,

@@ -1,0 +1,173 @@
+import type { DecisionRecord } from '../store/decisionLog.js';
+import { encodeRow, SpoolFile, type SpoolRow } from '../store/spool.js';
+import type { Store } from '../store/store.js';
+import type { Direction } from '../store/types.js';
+
+export interface SessionLogOptions {
+  /** Spooled rows are copied into the db once the session has been quiet this long (ms)... */
+  idleMs?: number;
+  /** ...or once the oldest has waited this long (ms), whichever comes first. */
+  maxDelayMs?: number;
+  /** Without a spool every `commit` is a db transaction (slower; the db stays the only file). */
+  spool?: boolean;
+  report?: (message: string) => void;
+}
+
+/** A spool past this size (UTF-16 units, about bytes) is copied at once, busy or not. */
+const COPY_AT_SIZE = 1 << 20;
+
+/**
+ * What a live session writes (messages, events, the gateway's decisions), made durable in
+ * batches: rows are added while a batch of frames goes through the taps, `commit()` makes them
+ * durable before the batch is forwarded (one `write` to the session's spool), and the spooled rows
+ * are copied into the db in one transaction when the session goes quiet for a moment (at the
+ * latest a second later, or when the spool reaches 1 MiB): the db work stays off the path of a
+ * burst of calls. Readers see the rows meanwhile: opening the db copies live spools too (see
+ * store/spool.ts).
+ *
+ * A storage failure never stops the traffic: it is reported once, and recording goes on as
+ * well as it can (rows the db refused stay in the spool, which the next open of the db copies).
+ */
+export class SessionLog {
+  private batch: SpoolRow[] = [];
+  private spooled: SpoolRow[] = [];
+  private spool: SpoolFile | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** A commit since the timer was armed (the session is not quiet yet). */
+  private busy = false;
+  /** When the oldest spooled row was committed (ms, Date.now()), and the spool's size. */
+  private oldest = 0;
+  private size = 0;
+  private decisions = 0;
+  private failing = false;
+  private closed = false;
+  private readonly idleMs: number;
+  private readonly maxDelayMs: number;
+  private readonly report: (message: string) => void;
+
+  constructor(
+    private readonly store: Store,
+    readonly sessionId: string,
+    options: SessionLogOptions = {},
+  ) {
+    this.idleMs = options.idleMs ?? 25;
+    this.maxDelayMs = options.maxDelayMs ?? 1000;
+    this.report = options.report ?? ((m) => process.stderr.write(`mcp-replay: ${m}\n`));
+    if (options.spool !== false && store.file !== ':memory:') {
+      try {
+        this.spool = SpoolFile.create(store.file, sessionId);
+      } catch (err) {
+        this.report(
+          `cannot create a spool beside ${store.file} (${(err as Error).message}): committing to the db directly`,
+        );
+      }
+    }
+  }
+
+  message(seq: number, t: number, dir: Direction, raw: string, method: string | null, id: string | null): void {
+    this.batch.push({ kind: 'message', seq, t, dir, raw, method, id });
+  }
+
+  event(seq: number, t: number, event: string, data: unknown): void {
+    this.batch.push({ kind: 'event', seq, t, event, data: data === undefined ? null : JSON.stringify(data) });
+  }
+
+  decision(record: Omit<DecisionRecord, 'n' | 'sessionId'>): void {
+    this.batch.push({ kind: 'decision', record: { ...record, sessionId: this.sessionId, n: ++this.decisions } });
+  }
+
+  /** Makes the rows added since the last commit durable: call before forwarding what they record. */
+  commit(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    if (this.spool && !this.closed) {
+      let text = '';
+      for (const row of batch) text += encodeRow(row);
+      try {
+        this.spool.append(text);
+        for (const row of batch) this.spooled.push(row);
+        this.size += text.length;
+        this.schedule();
+        return;
+      } catch (err) {
+        this.fail(`spool write failed (${(err as Error).message}); writing to the db directly`);
+      }
+    }
+    this.write(() => this.store.spoolRows(this.sessionId, batch), batch);
+  }
+
+  /** Copies the spooled rows into the db, then empties the spool. */
+  copy(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.spooled.length === 0) return;
+    const rows = this.spooled;
+    if (this.write(() => this.store.spoolRows(this.sessionId, rows))) {
+      this.spooled = [];
+      this.size = 0;
+      try {
+        this.spool?.reset();
+      } catch (err) {
+        this.fail(`cannot empty the spool ${this.spool?.path}: ${(err as Error).message}`);
+      }
+    } else this.schedule();
+  }
+
+  /** Commits, copies everything into the db, and deletes the spool if it is empty. */
+  close(): void {
+    this.commit();
+    this.copy();
+    this.closed = true;
+    if (this.spooled.length === 0) this.spool?.remove();
+  }
+
+  /** The session is over: its end is stored (after every row). */
+  endSession(endedAt: string, exitCode: number | null): void {
+    this.write(() => this.store.endSession(this.sessionId, endedAt, exitCode), []);
+  }
+
+  private schedule(): void {
+    this.busy = true;
+    if (this.size >= COPY_AT_SIZE) {
+      clearTimeout(this.timer);
+      this.arm(0);
+    } else if (!this.timer) {
+      this.oldest = Date.now();
+      this.arm(this.idleMs);
+    }
+  }
+
+  private arm(ms: number): void {
+    this.busy = false;
+    this.timer = setTimeout(() => this.tick(), ms).unref();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.busy && this.size < COPY_AT_SIZE && Date.now() - this.oldest < this.maxDelayMs) this.arm(this.idleMs);
+    else this.copy();
+  }
+
+  /** Runs a db write; on failure reports (once until a write succeeds) and returns false. */
+  private write(fn: () => void, lost?: readonly SpoolRow[]): boolean {
+    try {
+      fn();
+      this.failing = false;
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.fail(
+        lost
+          ? `recording failed, traffic continues unrecorded: ${message}`
+          : `cannot copy the spool into ${this.store.file} (kept, retrying): ${message}`,
+      );
+      return false;
+    }
+  }
+
+  private fail(message: string): void {
+    if (!this.failing) this.report(message);
+    this.failing = true;
+  }
+}

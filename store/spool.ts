@@ -1,0 +1,176 @@
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { DecisionRecord } from './decisionLog.js';
+import type { Direction } from './types.js';
+
+/**
+ * The recorder's spool: an append-only file per live session, beside the db, that makes each
+ * batch of rows durable with one `write` before the batch is forwarded. The rows are copied into
+ * the db a few milliseconds later in one transaction for many batches, and the spool is emptied.
+ * If the recorder dies first, whoever opens the db next copies what the spool holds (`openStore`
+ * does it): every reader of the db sees every message that crossed the proxy.
+ *
+ * A spool is the db's write-ahead log for recordings, like SQLite's own `-wal` file: a commit
+ * through SQLite costs ~35 µs (locks, a 4 KiB page per table touched, checkpoints), a `write`
+ * ~3 µs. Same durability class as the db's (`synchronous = NORMAL`): it survives the process, not
+ * the machine losing power.
+ *
+ * Format: a header line per row, a JSON array whose last element is the byte length of the
+ * payload that follows, then the payload and `\n`. A torn last row (the process killed in the
+ * middle of a write) is incomplete and ignored: it had not been forwarded.
+ *   ["s", sessionId]                                    the first row: whose rows these are
+ *   ["m", seq, t, dir, method, rpcId, length] raw       a message (its raw text)
+ *   ["e", seq, t, event, length] data                   an event (its data as JSON, or empty)
+ *   ["d", length] record                                a decision (DecisionRecord as JSON)
+ */
+export type SpoolRow =
+  | { kind: 'message'; seq: number; t: number; dir: Direction; raw: string; method: string | null; id: string | null }
+  | { kind: 'event'; seq: number; t: number; event: string; data: string | null }
+  | { kind: 'decision'; record: DecisionRecord };
+
+/** The folder of a db's spools: `<db>.spool`. */
+export function spoolDir(dbFile: string): string {
+  return `${dbFile}.spool`;
+}
+
+export function encodeRow(row: SpoolRow): string {
+  switch (row.kind) {
+    case 'message':
+      return `${JSON.stringify(['m', row.seq, row.t, row.dir, row.method, row.id, Buffer.byteLength(row.raw)])}\n${row.raw}\n`;
+    case 'event': {
+      const data = row.data ?? '';
+      return `${JSON.stringify(['e', row.seq, row.t, row.event, row.data === null ? -1 : Buffer.byteLength(data)])}\n${data}\n`;
+    }
+    case 'decision': {
+      const text = JSON.stringify(row.record);
+      return `${JSON.stringify(['d', Buffer.byteLength(text)])}\n${text}\n`;
+    }
+  }
+}
+
+/** A spool's complete rows; `torn` counts the bytes after the last complete row (a cut-off write). */
+export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; rows: SpoolRow[]; torn: number } {
+  const rows: SpoolRow[] = [];
+  let sessionId: string | undefined;
+  let pos = 0;
+  while (pos < bytes.length) {
+    const nl = bytes.indexOf(10, pos);
+    if (nl < 0) break;
+    let header: unknown[];
+    try {
+      header = JSON.parse(bytes.toString('utf8', pos, nl)) as unknown[];
+    } catch {
+      break;
+    }
+    if (!Array.isArray(header)) break;
+    if (header[0] === 's') {
+      sessionId = String(header[1]);
+      pos = nl + 1;
+      continue;
+    }
+    const length = header[header.length - 1] as number;
+    const start = nl + 1;
+    const end = start + Math.max(length, 0);
+    if (!Number.isInteger(length) || end >= bytes.length || bytes[end] !== 10) break;
+    const payload = bytes.toString('utf8', start, end);
+    const [kind] = header;
+    if (kind === 'm') {
+      const [, seq, t, dir, method, id] = header as [string, number, number, Direction, string | null, string | null];
+      rows.push({ kind: 'message', seq, t, dir, raw: payload, method, id });
+    } else if (kind === 'e') {
+      const [, seq, t, event] = header as [string, number, number, string];
+      rows.push({ kind: 'event', seq, t, event, data: length < 0 ? null : payload });
+    } else if (kind === 'd') {
+      rows.push({ kind: 'decision', record: JSON.parse(payload) as DecisionRecord });
+    } else break;
+    pos = end + 1;
+  }
+  return { sessionId, rows, torn: bytes.length - pos };
+}
+
+/** The live side: one session's spool file, written by the recorder that owns it. */
+export class SpoolFile {
+  private fd: number | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly sessionId: string,
+  ) {
+    this.fd = openSync(path, 'a', 0o600);
+    this.reset();
+  }
+
+  /** Creates `<db>.spool/<session>.<pid>.spool` (folder 0700, file 0600). */
+  static create(dbFile: string, sessionId: string): SpoolFile {
+    const dir = spoolDir(dbFile);
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
+    return new SpoolFile(join(dir, `${sessionId}.${process.pid}.spool`), sessionId);
+  }
+
+  /** Appends encoded rows; when this returns they survive the process. */
+  append(text: string): void {
+    if (this.fd === undefined) throw new Error(`spool ${this.path} is closed`);
+    const bytes = Buffer.from(text);
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done);
+  }
+
+  /** Everything written so far is in the db: start again from an empty file. */
+  reset(): void {
+    if (this.fd === undefined) return;
+    ftruncateSync(this.fd);
+    this.append(JSON.stringify(['s', this.sessionId]) + '\n');
+  }
+
+  /** Closes and deletes the file (call once everything is in the db). */
+  remove(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** Spool files left in a db's spool folder, with whether the process that writes each is alive. */
+export function listSpools(dbFile: string): { path: string; live: boolean }[] {
+  const dir = spoolDir(dbFile);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.spool'))
+    .map((n) => {
+      const pid = Number(n.split('.').at(-2));
+      return { path: join(dir, n), live: Number.isInteger(pid) && alive(pid) };
+    });
+}
+
+export function readSpool(path: string): ReturnType<typeof decodeSpool> | undefined {
+  try {
+    return decodeSpool(readFileSync(path));
+  } catch {
+    return undefined; // gone meanwhile (its recorder finished)
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

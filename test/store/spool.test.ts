@@ -1,0 +1,149 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SessionLog } from '../../recorder/sessionLog.js';
+import { decodeSpool, encodeRow, spoolDir, type SpoolRow } from '../../store/spool.js';
+import { openStore } from '../../store/store.js';
+import { root, tempDir } from '../integration/helpers.js';
+
+const row: fc.Arbitrary<SpoolRow> = fc.oneof(
+  fc.record({
+    kind: fc.constant('message' as const),
+    seq: fc.nat(),
+    t: fc.nat(),
+    dir: fc.constantFrom('c2s' as const, 's2c' as const),
+    raw: fc.string({ unit: 'binary' }),
+    method: fc.option(fc.string({ unit: 'binary' })),
+    id: fc.option(fc.string()),
+  }),
+  fc.record({
+    kind: fc.constant('event' as const),
+    seq: fc.nat(),
+    t: fc.nat(),
+    event: fc.string(),
+    data: fc.option(fc.string({ unit: 'binary' })),
+  }),
+);
+
+describe('the spool format', () => {
+  it('decodes what it encodes, and any cut of it to the rows written whole before the cut', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 8 }), fc.nat(), (rows, cutAt) => {
+        const head = '["s","S1"]\n';
+        const parts = rows.map(encodeRow);
+        const bytes = Buffer.from(head + parts.join(''));
+        expect(decodeSpool(bytes)).toEqual({ sessionId: 'S1', rows, torn: 0 });
+        // A write cut short (the recorder killed in the middle of it): only whole rows count.
+        const cut = cutAt % (bytes.length + 1);
+        const whole = rows.filter((_, i) => Buffer.byteLength(head + parts.slice(0, i + 1).join('')) <= cut);
+        expect(decodeSpool(bytes.subarray(0, cut)).rows).toEqual(whole);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+/** Records rows through a SessionLog in a child process that is SIGKILLed before it copies them. */
+function recordAndDie(db: string, session: string, rows: number): void {
+  const script = join(tempDir(), 'die.mjs');
+  writeFileSync(
+    script,
+    `import { openStore } from ${JSON.stringify(join(root, 'dist/store/store.js'))};
+import { SessionLog } from ${JSON.stringify(join(root, 'dist/recorder/sessionLog.js'))};
+const store = openStore(${JSON.stringify(db)});
+store.insertSession({ id: ${JSON.stringify(session)}, startedAt: new Date().toISOString(), transport: 'stdio' });
+const log = new SessionLog(store, ${JSON.stringify(session)}, { idleMs: 60000, maxDelayMs: 60000 });
+for (let i = 0; i < ${rows}; i++) {
+  log.message(i, i * 10, i % 2 ? 's2c' : 'c2s', JSON.stringify({ jsonrpc: '2.0', id: i, result: {} }), null, String(i));
+  if (i % 3 === 0) log.decision({ seq: i, tool: 'echo', decision: 'allow', reason: 'r', rule: 'tools.echo', policySha256: 'x', at: i, enforced: true });
+  log.commit();
+}
+process.kill(process.pid, 'SIGKILL');
+`,
+  );
+  const r = spawnSync(process.execPath, [script]);
+  expect(r.signal).toBe('SIGKILL');
+}
+
+describe('spool recovery', () => {
+  it('a recorder killed before copying its spool: the next open of the db copies every row, once, and removes the spool', () => {
+    const db = join(tempDir(), 'rec.db');
+    recordAndDie(db, 'S1', 50);
+    expect(readdirSync(spoolDir(db))).toHaveLength(1);
+    // The db alone does not have them yet.
+    const store = openStore(db);
+    try {
+      expect([...store.records('S1')].map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(store.sessionDecisions('S1').map((d) => d.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i * 3));
+      expect(readdirSync(spoolDir(db))).toEqual([]);
+    } finally {
+      store.close();
+    }
+    const again = openStore(db);
+    try {
+      expect([...again.records('S1')]).toHaveLength(50);
+      expect(again.sessionDecisions('S1')).toHaveLength(17);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a live spool is copied by readers and by its recorder without duplicates; close removes it', () => {
+    const db = join(tempDir(), 'live.db');
+    const store = openStore(db);
+    store.insertSession({ id: 'S2', startedAt: new Date().toISOString(), transport: 'stdio' });
+    const log = new SessionLog(store, 'S2', { idleMs: 60000, maxDelayMs: 60000 });
+    log.message(0, 0, 'c2s', '{"jsonrpc":"2.0","id":1,"method":"tools/call"}', 'tools/call', '1');
+    log.decision({
+      seq: 0,
+      tool: 't',
+      decision: 'deny',
+      reason: 'r',
+      rule: 'default',
+      policySha256: 'x',
+      at: 1,
+      enforced: true,
+    });
+    log.commit();
+    const spool = readdirSync(spoolDir(db));
+    expect(spool).toHaveLength(1);
+    expect(readFileSync(join(spoolDir(db), spool[0]!), 'utf8')).toContain('tools/call');
+    // Another reader opens the db while the recorder lives: it sees the rows, the spool stays.
+    const reader = openStore(db);
+    expect([...reader.records('S2')]).toHaveLength(1);
+    expect(reader.sessionDecisions('S2')).toHaveLength(1);
+    expect(readdirSync(spoolDir(db))).toHaveLength(1);
+    log.message(1, 5, 's2c', '{"jsonrpc":"2.0","id":1,"result":{}}', null, '1');
+    log.close();
+    expect(existsSync(join(spoolDir(db), spool[0]!))).toBe(false);
+    expect([...reader.records('S2')].map((r) => r.seq)).toEqual([0, 1]);
+    expect(reader.sessionDecisions('S2')).toHaveLength(1);
+    reader.close();
+    store.close();
+  });
+
+  it('a spool of a deleted session is dropped; a torn last row is ignored', () => {
+    const db = join(tempDir(), 'gone.db');
+    recordAndDie(db, 'S3', 5);
+    const [name] = readdirSync(spoolDir(db));
+    const file = join(spoolDir(db), name!);
+    writeFileSync(file, readFileSync(file, 'utf8') + '["m",99,1,"c2s",null,null,40]\n{"cut');
+    const store = openStore(db);
+    expect([...store.records('S3')].map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    store.deleteSession('S3');
+    store.close();
+    // The session is deleted behind the dead recorder's back (raw SQL: openStore would copy first).
+    recordAndDie(db, 'S4', 2);
+    const raw = new Database(db);
+    raw.prepare(`DELETE FROM sessions WHERE id = 'S4'`).run();
+    raw.close();
+    const s = openStore(db);
+    expect(s.getSession('S4')).toBeUndefined();
+    expect(s.db.prepare(`SELECT count(*) FROM messages WHERE session_id = 'S4'`).pluck().get()).toBe(0);
+    s.close();
+    expect(readdirSync(spoolDir(db))).toEqual([]);
+  });
+});
