@@ -76,6 +76,11 @@ export class SessionLog {
     this.batch.push({ kind: 'decision', record: { ...record, sessionId: this.sessionId, n: ++this.decisions } });
   }
 
+  /** A call a sole gateway counted (its counters' log row, with the id the gateway gave it). */
+  limit(id: number, key: string, t: number, keepMs: number): void {
+    this.batch.push({ kind: 'limit', id, key, t, keepMs });
+  }
+
   /** Makes the rows added since the last commit durable: call before forwarding what they record. */
   commit(): void {
     if (this.batch.length === 0) return;
@@ -97,11 +102,11 @@ export class SessionLog {
     this.write(() => this.store.spoolRows(this.sessionId, batch), batch);
   }
 
-  /** Copies the spooled rows into the db, then empties the spool. */
-  copy(): void {
+  /** Copies the spooled rows into the db, then empties the spool; true if every row is in the db. */
+  copy(): boolean {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.spooled.length === 0) return;
+    if (this.spooled.length === 0) return true;
     const rows = this.spooled;
     if (this.write(() => this.store.spoolRows(this.sessionId, rows))) {
       this.spooled = [];
@@ -111,7 +116,10 @@ export class SessionLog {
       } catch (err) {
         this.fail(`cannot empty the spool ${this.spool?.path}: ${(err as Error).message}`);
       }
-    } else this.schedule();
+      return true;
+    }
+    this.schedule();
+    return false;
   }
 
   /** Commits, copies everything into the db, and deletes the spool if it is empty. */

@@ -128,4 +128,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE limiter_calls;
   DROP TABLE limiter_keys;
   `,
+  // 8: the gateways deciding on this db (store/sqliteLimiter.ts): one alone may count in memory
+  // ("sole"), its calls made durable in its spool; a newcomer waits until it stops being sole.
+  `
+  CREATE TABLE limiter_gateways (
+    token TEXT PRIMARY KEY,
+    pid   INTEGER NOT NULL,
+    host  TEXT NOT NULL,
+    sole  INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
 ];

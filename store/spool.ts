@@ -32,11 +32,13 @@ import type { Direction } from './types.js';
  *   ["m", seq, t, dir, method, rpcId, length] raw       a message (its raw text)
  *   ["e", seq, t, event, length] data                   an event (its data as JSON, or empty)
  *   ["d", length] record                                a decision (DecisionRecord as JSON)
+ *   ["l", id, t, keepMs, length] key                    a call a sole gateway counted (store/sqliteLimiter.ts)
  */
 export type SpoolRow =
   | { kind: 'message'; seq: number; t: number; dir: Direction; raw: string; method: string | null; id: string | null }
   | { kind: 'event'; seq: number; t: number; event: string; data: string | null }
-  | { kind: 'decision'; record: DecisionRecord };
+  | { kind: 'decision'; record: DecisionRecord }
+  | { kind: 'limit'; id: number; key: string; t: number; keepMs: number };
 
 /** The folder of a db's spools: `<db>.spool`. */
 export function spoolDir(dbFile: string): string {
@@ -55,6 +57,8 @@ export function encodeRow(row: SpoolRow): string {
       const text = JSON.stringify(row.record);
       return `${JSON.stringify(['d', Buffer.byteLength(text)])}\n${text}\n`;
     }
+    case 'limit':
+      return `${JSON.stringify(['l', row.id, row.t, row.keepMs, Buffer.byteLength(row.key)])}\n${row.key}\n`;
   }
 }
 
@@ -92,6 +96,9 @@ export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; row
       rows.push({ kind: 'event', seq, t, event, data: length < 0 ? null : payload });
     } else if (kind === 'd') {
       rows.push({ kind: 'decision', record: JSON.parse(payload) as DecisionRecord });
+    } else if (kind === 'l') {
+      const [, id, t, keepMs] = header as [string, number, number, number];
+      rows.push({ kind: 'limit', id, key: payload, t, keepMs });
     } else break;
     pos = end + 1;
   }
@@ -166,7 +173,8 @@ export function readSpool(path: string): ReturnType<typeof decodeSpool> | undefi
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this pid namespace is running (EPERM: it is, someone else's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,34 @@
 import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Limiter } from '../engine/types.js';
+import { alive } from './spool.js';
 import type { Store } from './store.js';
+
+export interface SqliteLimiterOptions {
+  /**
+   * Lets this gateway count in memory while it is the only one on the db ("sole"): each call it
+   * counts is handed here with its log id, and must be durable before the call is forwarded
+   * (the gateway's session spool). Without it, every check is a db transaction.
+   */
+  spool?: (id: number, key: string, t: number, keepMs: number) => void;
+  /** Copies what `spool` holds into the db (before this gateway stops being sole); true once all is there. */
+  copy?: () => boolean;
+  /** How often a gateway looks for others joining or leaving (ms). */
+  pollMs?: number;
+  /** How long a newcomer waits for a sole gateway to hand its counters over (ms). */
+  handoverMs?: number;
+}
+
+/** This machine and pid namespace: pids of rows from elsewhere cannot be checked. */
+const HOST = (() => {
+  try {
+    return `${hostname()}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return hostname();
+  }
+})();
 
 /** How many `record`s between two sweeps of the log's expired rows. */
 const SWEEP_EVERY = 1000;
@@ -38,6 +66,17 @@ interface Line {
  *
  * (`decide` calls `atomically` itself; nested calls join the outer transaction). The gateway runs
  * a whole batch of calls in one: `limiter.batch(() => ...)`.
+ *
+ * A sole gateway. Every limiter registers in `limiter_gateways` (and `close` removes it). One
+ * given a `spool` that finds itself alone on the db becomes sole: it decides in memory with no
+ * transaction, and the log rows of its calls go to its spool (durable before forwarding, copied
+ * into the log later; a killed gateway's spool is copied by the next to open the db). It checks
+ * every `pollMs` whether another gateway registered; if so it copies its spool into the db and
+ * turns shared, in one step under the write lock. A newcomer registers, then waits (at most
+ * `handoverMs`, else it fails closed) until no other gateway is sole: from then on everyone
+ * checks in transactions, and nobody becomes sole while another gateway is registered. A
+ * registration whose process is gone (same host and pid namespace, pid not running) is removed,
+ * after its spool is copied.
  */
 export class SqliteLimiter implements Limiter {
   private readonly db: Database.Database;
@@ -47,8 +86,17 @@ export class SqliteLimiter implements Limiter {
   private seen = 0;
   private recordsSinceSweep = 0;
   private inBatch = false;
+  private sole = false;
+  private readonly token = randomUUID();
+  private registered = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** Why this limiter cannot decide (a sole gateway did not hand over): every check throws it. */
+  private blocked: Error | undefined;
 
-  constructor(store: Store) {
+  constructor(
+    private readonly store: Store,
+    private readonly options: SqliteLimiterOptions = {},
+  ) {
     const db = (this.db = store.db);
     this.stmts = {
       since: db.prepare(`SELECT id, key, t, keep_ms FROM limiter_log WHERE id > ? ORDER BY id`).raw(true),
@@ -59,13 +107,114 @@ export class SqliteLimiter implements Limiter {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
+      register: db.prepare(`INSERT INTO limiter_gateways (token, pid, host) VALUES (?, ?, ?)`),
+      unregister: db.prepare(`DELETE FROM limiter_gateways WHERE token = ?`),
+      others: db.prepare(`SELECT token, pid, host, sole FROM limiter_gateways WHERE token != ?`),
+      setSole: db.prepare(`UPDATE limiter_gateways SET sole = ? WHERE token = ?`),
     };
     this.sync();
+    this.register();
+  }
+
+  /** Whether this gateway counts in memory now (alone on the db). */
+  get isSole(): boolean {
+    return this.sole;
+  }
+
+  /**
+   * Unregisters. A sole gateway first copies its spool; if it cannot, it stays registered: once
+   * its process is gone, the next gateway copies the spool and clears the registration.
+   */
+  close(): void {
+    clearInterval(this.timer);
+    if (!this.registered) return;
+    if (this.sole && !this.options.copy?.()) return;
+    this.registered = false;
+    this.sole = false;
+    this.stmts.unregister.run(this.token);
+  }
+
+  /** Registers; waits until no other gateway is sole; becomes sole if alone and allowed to. */
+  private register(): void {
+    this.writing(() => this.stmts.register.run(this.token, process.pid, HOST));
+    this.registered = true;
+    const deadline = Date.now() + (this.options.handoverMs ?? 5000);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (this.othersSole()) {
+      if (Date.now() > deadline) {
+        this.blocked = new Error('another gateway on this db counts alone and did not hand its counters over');
+        break;
+      }
+      Atomics.wait(pause, 0, 0, 2);
+    }
+    this.poll();
+    this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 20).unref();
+  }
+
+  /** Whether a live gateway other than this one is sole (dead ones are cleared on the way). */
+  private othersSole(): boolean {
+    return this.othersAlive().some((g) => g.sole === 1);
+  }
+
+  /**
+   * The other registered gateways still running; registrations of gone processes are removed,
+   * after whatever their spools hold is copied into the db (and into our counters).
+   */
+  private othersAlive(): { token: string; sole: number }[] {
+    const rows = this.stmts.others.all(this.token) as { token: string; pid: number; host: string; sole: number }[];
+    const gone = rows.filter((g) => g.host === HOST && !alive(g.pid));
+    if (gone.length > 0) {
+      this.store.recoverSpools();
+      this.writing(() => {
+        for (const g of gone) this.stmts.unregister.run(g.token);
+      });
+    }
+    return rows.filter((g) => !gone.includes(g));
+  }
+
+  /** Sole and someone joined: hand over. Shared and alone (and allowed): become sole. */
+  private poll(): void {
+    if (!this.registered || this.db.inTransaction) return;
+    try {
+      if (this.blocked) {
+        if (!this.othersSole()) this.blocked = undefined;
+      } else if (this.sole) {
+        if ((this.stmts.others.all(this.token) as unknown[]).length === 0) return;
+        // Everything counted so far goes into the log, then we count in transactions like the others.
+        if (!this.options.copy?.()) return;
+        this.writing(() => {
+          this.stmts.setSole.run(0, this.token);
+          this.sole = false;
+        });
+      } else if (this.options.spool && this.othersAlive().length === 0) {
+        this.writing(() => {
+          if ((this.stmts.others.all(this.token) as unknown[]).length > 0) return;
+          this.sync();
+          this.stmts.setSole.run(1, this.token);
+          this.sole = true;
+        });
+      }
+    } catch {
+      // The db is busy or failing: try again at the next poll (a sole gateway stays sole).
+    }
+  }
+
+  /** One IMMEDIATE transaction of its own. */
+  private writing(fn: () => void): void {
+    this.stmts.begin.run();
+    try {
+      fn();
+      this.stmts.commit.run();
+    } catch (err) {
+      if (this.db.inTransaction) this.stmts.rollback.run();
+      throw err;
+    }
   }
 
   wait(key: string, windowMs: number, max: number, now: number): number {
     if (max <= 0) return Infinity;
-    if (!this.db.inTransaction) this.sync();
+    if (this.blocked) throw this.blocked;
+    if (!this.sole && !this.db.inTransaction) this.sync();
     const line = this.line(key, windowMs);
     // The max-th most recent call, if it is still kept.
     const i = line.times.length - max;
@@ -79,9 +228,13 @@ export class SqliteLimiter implements Limiter {
       const line = this.line(key, windowMs);
       const last = line.times.length > line.head ? line.times[line.times.length - 1]! : -Infinity;
       const t = Math.max(now, last);
-      const { lastInsertRowid } = this.stmts.insert.run(key, t, line.keepMs);
-      this.seen = Number(lastInsertRowid);
-      this.push(line, Number(lastInsertRowid), t, line.keepMs);
+      let id: number;
+      if (this.sole) {
+        // Alone on the db: the next log id is ours to give; the row goes to our spool.
+        id = ++this.seen;
+        this.options.spool!(id, key, t, line.keepMs);
+      } else id = this.seen = Number(this.stmts.insert.run(key, t, line.keepMs).lastInsertRowid);
+      this.push(line, id, t, line.keepMs);
       if (++this.recordsSinceSweep >= SWEEP_EVERY) this.prune(now);
     });
   }
@@ -93,7 +246,8 @@ export class SqliteLimiter implements Limiter {
    * call and commits when the batch ends.
    */
   atomically<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
+    if (this.blocked) throw this.blocked;
+    if (this.sole || this.db.inTransaction) return fn();
     this.stmts.begin.run();
     try {
       this.sync();
@@ -152,7 +306,11 @@ export class SqliteLimiter implements Limiter {
         if (line.head === line.times.length) this.lines.delete(key);
         else oldest = Math.min(oldest, line.ids[line.head]!);
       }
-      this.stmts.prune.run(oldest === Infinity ? this.seen + 1 : oldest);
+      try {
+        this.stmts.prune.run(oldest === Infinity ? this.seen + 1 : oldest);
+      } catch (err) {
+        if (!this.sole) throw err; // else (no transaction of ours) rows are pruned next time
+      }
     });
   }
 

@@ -90,11 +90,12 @@ export class Store {
     migrate(db, file);
     this.stmts = this.prepare(db);
     this.spoolRows = db.transaction((sessionId: string, rows: readonly SpoolRow[]) => {
-      const { spoolMessage, spoolEvent } = this.stmts;
+      const { spoolMessage, spoolEvent, spoolLimit } = this.stmts;
       for (const r of rows) {
         if (r.kind === 'message') {
           spoolMessage.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
         } else if (r.kind === 'event') spoolEvent.run(sessionId, r.seq, r.t, r.event, r.data);
+        else if (r.kind === 'limit') spoolLimit.run(r.id, r.key, r.t, r.keepMs);
         else this.decisions.record(r.record);
       }
     });
@@ -128,6 +129,9 @@ export class Store {
       ),
       spoolEvent: db.prepare(
         `INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      spoolLimit: db.prepare(
+        `INSERT INTO limiter_log (id, key, t, keep_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),

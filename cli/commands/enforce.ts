@@ -94,8 +94,12 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
       recorder = new RecorderTap(store, sessionId, redactor);
       taps.push(recorder);
     }
-    const limiter = new SqliteLimiter(store);
     const log = recorder?.log;
+    // Alone on the db, the gateway counts in memory, its counted calls spooled with the session.
+    const limiter = new SqliteLimiter(
+      store,
+      log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() },
+    );
     taps.push(
       new EnforcerTap({
         policy: () => watcher.policy,
@@ -117,6 +121,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
     const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => limiter.batch(fn) });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
+    limiter.close();
     return exit.code;
   } finally {
     watcher.close();
