@@ -2,7 +2,8 @@ import type { RpcMessage } from './frame.js';
 
 /** Requests the server has received and not yet answered, to answer them if it dies. */
 export class PendingRequests {
-  private readonly byKey = new Map<string, unknown>();
+  /** Keyed by the id itself: `1` and `"1"` are different keys, as they are different ids. */
+  private readonly byKey = new Map<unknown, unknown>();
 
   /** A client request went to the server. */
   sent(m: RpcMessage): void {
@@ -26,6 +27,7 @@ export class PendingRequests {
   }
 }
 
-function keyOf(id: unknown): string {
-  return typeof id === 'string' ? `s${id}` : `n${String(id)}`;
+/** Ids are strings or numbers; anything else (not a valid id) by its text. */
+function keyOf(id: unknown): unknown {
+  return typeof id === 'string' || typeof id === 'number' ? id : `?${String(id)}`;
 }

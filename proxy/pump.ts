@@ -120,8 +120,8 @@ export class Pump {
     } finally {
       this.out = undefined;
     }
-    if (out.s2c.length > 0) this.options.write('s2c', out.s2c.length === 1 ? out.s2c[0]! : Buffer.concat(out.s2c));
-    if (out.c2s.length > 0) this.options.write('c2s', out.c2s.length === 1 ? out.c2s[0]! : Buffer.concat(out.c2s));
+    if (out.s2c.length > 0) this.options.write('s2c', join(out.s2c));
+    if (out.c2s.length > 0) this.options.write('c2s', join(out.c2s));
   }
 
   /** Takes a frame through the taps from index `from` on, in its direction, then to its side. */
@@ -185,4 +185,22 @@ export class Pump {
       this.options.onTapError?.(err);
     }
   }
+}
+
+/**
+ * One buffer of the frames to write. Frames forwarded untouched are adjacent slices of the chunk
+ * they arrived in: then the slice of the chunk that spans them, without a copy.
+ */
+function join(list: Buffer[]): Buffer {
+  const first = list[0]!;
+  if (list.length === 1) return first;
+  let end = first.byteOffset + first.length;
+  let length = first.length;
+  for (let i = 1; i < list.length; i++) {
+    const b = list[i]!;
+    if (b.buffer !== first.buffer || b.byteOffset !== end) return Buffer.concat(list);
+    end += b.length;
+    length += b.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, length);
 }

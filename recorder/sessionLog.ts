@@ -72,8 +72,12 @@ export class SessionLog {
     this.batch.push({ kind: 'event', seq, t, event, data: data === undefined ? null : JSON.stringify(data) });
   }
 
+  /** A decision of the gateway; `record` becomes the row (its session and number are set here). */
   decision(record: Omit<DecisionRecord, 'n' | 'sessionId'>): void {
-    this.batch.push({ kind: 'decision', record: { ...record, sessionId: this.sessionId, n: ++this.decisions } });
+    const row = record as DecisionRecord;
+    row.sessionId = this.sessionId;
+    row.n = ++this.decisions;
+    this.batch.push({ kind: 'decision', record: row });
   }
 
   /** A call a sole gateway counted (its counters' log row, with the id the gateway gave it). */

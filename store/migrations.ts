@@ -138,4 +138,9 @@ export const MIGRATIONS: readonly string[] = [
     sole  INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   `,
+  // 9: decisions are found by session through decisions_by_n (session_id, n); the second index
+  // cost every audit row a third B-tree.
+  `
+  DROP INDEX IF EXISTS decisions_by_message;
+  `,
 ];
