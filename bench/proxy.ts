@@ -3,7 +3,8 @@
  * sequentially and with 50 calls in flight: directly, through a bare byte-pipe forwarder (the floor
  * for any Node proxy: one more process hop), through `mcp-replay record`, and through
  * `mcp-replay enforce` (recording, with a policy with limits). Rounds interleave the
- * configurations so machine load hits them alike; the medians are compared with the byte pipe.
+ * configurations so machine load hits them alike; each round's figures are divided by that
+ * round's byte pipe, and the median of those ratios is reported, with their range.
  *
  *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
  */
@@ -83,6 +84,8 @@ async function measure(args: string[]): Promise<{ sequentialMs: number; perSecon
     }),
   );
   const perSecond = total / ((performance.now() - start) / 1000);
+  // The recorder copies its spool into the db once the session is quiet: count that work too.
+  await new Promise((r) => setTimeout(r, 200));
   const cpuUsPerCall = ((cpuMs(pid) - cpu0) * 1000) / (CALLS + total);
   await client.close();
   return { sequentialMs, perSecond, cpuUsPerCall };
@@ -103,13 +106,19 @@ for (let round = 0; round < ROUNDS; round++) {
     results[name].cpu.push(r.cpuUsPerCall);
   }
 }
+// Each round's ratios against that round's byte pipe (measured a few seconds apart, under the same
+// load): their median is steadier than a ratio of medians on a machine whose speed drifts.
 const floor = results['byte pipe']!;
-console.log('config        sequential ms/call   × pipe   in flight calls/s   × pipe   first process CPU µs/call');
+const ratios = (xs: number[], of: number[]) => xs.map((x, i) => x / of[i]!);
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+console.log(
+  'config        sequential ms/call   × pipe (rounds)      in flight calls/s   × pipe (rounds)      first process CPU µs/call',
+);
 for (const [name, r] of Object.entries(results)) {
-  const seq = median(r.seq);
-  const tput = median(r.tput);
+  const seqRatios = ratios(r.seq, floor.seq);
+  const tputRatios = ratios(r.tput, floor.tput);
   console.log(
-    `${name.padEnd(13)} ${seq.toFixed(3).padStart(18)}   ${(seq / median(floor.seq)).toFixed(2).padStart(6)}   ${tput.toFixed(0).padStart(17)}   ${(tput / median(floor.tput)).toFixed(2).padStart(6)}   ${median(r.cpu).toFixed(0).padStart(25)}`,
+    `${name.padEnd(13)} ${median(r.seq).toFixed(3).padStart(18)}   ${median(seqRatios).toFixed(2).padStart(6)} (${range(seqRatios)})   ${median(r.tput).toFixed(0).padStart(17)}   ${median(tputRatios).toFixed(2).padStart(6)} (${range(tputRatios)})   ${median(r.cpu).toFixed(0).padStart(25)}`,
   );
 }
 console.log(

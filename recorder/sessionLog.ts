@@ -13,15 +13,18 @@ export interface SessionLogOptions {
   report?: (message: string) => void;
 }
 
-/** A spool past this size (UTF-16 units, about bytes) is copied at once, busy or not. */
-const COPY_AT_SIZE = 1 << 20;
+/**
+ * A spool past this size (UTF-16 units, about bytes) is copied at once, busy or not: a burst of a
+ * few thousand calls stays off the db until it ends (or for `maxDelayMs`).
+ */
+const COPY_AT_SIZE = 4 << 20;
 
 /**
  * What a live session writes (messages, events, the gateway's decisions), made durable in
  * batches: rows are added while a batch of frames goes through the taps, `commit()` makes them
  * durable before the batch is forwarded (one `write` to the session's spool), and the spooled rows
  * are copied into the db in one transaction when the session goes quiet for a moment (at the
- * latest a second later, or when the spool reaches 1 MiB): the db work stays off the path of a
+ * latest a second later, or when the spool reaches 4 MiB): the db work stays off the path of a
  * burst of calls. Readers see the rows meanwhile: opening the db copies live spools too (see
  * store/spool.ts).
  *

@@ -47,8 +47,12 @@ export function spoolDir(dbFile: string): string {
 
 export function encodeRow(row: SpoolRow): string {
   switch (row.kind) {
-    case 'message':
-      return `${JSON.stringify(['m', row.seq, row.t, row.dir, row.method, row.id, Buffer.byteLength(row.raw)])}\n${row.raw}\n`;
+    case 'message': {
+      // The header by hand (the hot path): method and id are JSON strings or null.
+      const method = row.method === null ? 'null' : JSON.stringify(row.method);
+      const id = row.id === null ? 'null' : JSON.stringify(row.id);
+      return `["m",${row.seq},${row.t},"${row.dir}",${method},${id},${Buffer.byteLength(row.raw)}]\n${row.raw}\n`;
+    }
     case 'event': {
       const data = row.data ?? '';
       return `${JSON.stringify(['e', row.seq, row.t, row.event, row.data === null ? -1 : Buffer.byteLength(data)])}\n${data}\n`;
@@ -127,9 +131,12 @@ export class SpoolFile {
   /** Appends encoded rows; when this returns they survive the process. */
   append(text: string): void {
     if (this.fd === undefined) throw new Error(`spool ${this.path} is closed`);
+    // Written as a string (no Buffer of our own); a short write (rare: a full disk) is finished from bytes.
+    const written = writeSync(this.fd, text);
+    const length = Buffer.byteLength(text);
+    if (written === length) return;
     const bytes = Buffer.from(text);
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done);
+    for (let done = written; done < length; ) done += writeSync(this.fd, bytes, done);
   }
 
   /** Everything written so far is in the db: start again from an empty file. */

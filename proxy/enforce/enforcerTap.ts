@@ -157,7 +157,7 @@ export class EnforcerTap implements Tap {
     ctx: TapContext,
   ): boolean {
     const now = this.o.clock.at(frame.notes.t ?? frame.t);
-    const call: ToolCall = { ...what, session: this.o.sessionId, grant: this.grant };
+    const call: ToolCall = { tool: what.tool, args: what.args, session: this.o.sessionId, grant: this.grant };
     const seq = frame.notes.seq ?? null;
     const verdict = this.decide(call, now, seq, id, { consumeOnApproval: this.o.shadow });
     if (this.o.shadow || verdict.decision === 'allow') return true;
@@ -286,6 +286,12 @@ export class EnforcerTap implements Tap {
   }
 
   private fromServer(json: unknown): TapAction {
+    // The common case: one response, no tools/list pending: release its id, nothing to rewrite.
+    if (this.listRequests.size === 0 && !Array.isArray(json)) {
+      if (isRecord(json) && json.method === undefined && json.id !== undefined)
+        this.inFlight.release(json.id as RequestId);
+      return undefined;
+    }
     const list = Array.isArray(json) ? json : [json];
     let changed = false;
     const out = list.map((m) => {
