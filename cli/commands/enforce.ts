@@ -34,6 +34,12 @@ function seconds(v: string): number {
   return n;
 }
 
+/** `--grant`: an empty identity would silently merge every grant's budget into one. */
+function nonEmpty(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError('expects a non-empty id');
+  return v;
+}
+
 export function registerEnforce(program: Command): void {
   withCommon(
     recordingOptions(
@@ -42,7 +48,11 @@ export function registerEnforce(program: Command): void {
         .description('live gateway over stdio: the recorder proxy, with every tools/call decided by the policy')
         .usage('--policy FILE [options] -- <cmd> [args...]')
         .requiredOption('--policy <file>', 'policy file (re-read when it changes; an invalid version is ignored)')
-        .option('--grant <id>', 'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)')
+        .option(
+          '--grant <id>',
+          'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)',
+          nonEmpty,
+        )
         .option('--shadow', 'decide and record every call, enforce nothing (live dry-run)')
         .option('--no-record', 'do not record the session (decisions are then not audited)')
         .addOption(

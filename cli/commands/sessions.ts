@@ -62,7 +62,9 @@ export function registerSessions(program: Command): void {
         if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
         out.line('');
         const policyColumn = enforced.size > 0;
-        const widths = policyColumn ? [6, 10, 40, 10, 16] : [6, 10, 40, 10];
+        // As wide as its longest cell (`approval→allow (shadow)`): the audit is known before the rows.
+        const policyWidth = Math.max('POLICY'.length, ...[...enforced.values()].map((d) => policyCell(d).length));
+        const widths = policyColumn ? [6, 10, 40, 10, policyWidth] : [6, 10, 40, 10];
         out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(policyColumn ? ['POLICY'] : []), 'OUTCOME'], widths));
         let n = 0;
         for (const x of exchanges) {

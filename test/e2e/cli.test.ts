@@ -143,6 +143,11 @@ describe('mcp-replay CLI (built)', () => {
     expectBadInput(runCli(['sessions', 'export', 'nope', '--db', db]), /unknown session nope/);
     expect(runCli(['replay', SESSION]).code).toBe(2);
     expect(runCli(['frobnicate']).code).toBe(2);
+    const emptyGrant = runCli(['enforce', '--policy', SEED, '--grant', '', '--', 'true']);
+    expect(emptyGrant.code).toBe(2);
+    expect(emptyGrant.stderr).toMatch(
+      /^error: option '--grant <id>' argument '' is invalid\. expects a non-empty id\n/,
+    );
   });
 
   it('has --help for every command', () => {

@@ -130,6 +130,13 @@ describe('an enforced session in sessions show and replay', () => {
       /^2\s+0\.004\s+get-env \{\}\s+0\.1 ms\s+deny\s+tool error: Denied by policy/,
     );
     expect(lines.find((l) => l.startsWith('4 '))).toMatch(/^4\s+0\.005\s+run \{\}\s+4\.0 ms\s+approval→allow\s+ok$/);
+    // The OUTCOME column lines up under its header, whatever the longest POLICY cell.
+    const at = lines.find((l) => l.startsWith('SEQ'))!.indexOf('OUTCOME');
+    expect(['0 ', '2 ', '4 '].map((p) => lines.find((l) => l.startsWith(p))!.slice(at, at + 2))).toEqual([
+      'ok',
+      'to',
+      'ok',
+    ]);
 
     const calls = json.stdout
       .trim()
