@@ -143,4 +143,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS decisions_by_message;
   `,
+  // 10: gateways refresh their registration every second; one not refreshed for 15 s is gone
+  // (the only test for a gateway of another pid namespace, whose pid means nothing here).
+  `
+  ALTER TABLE limiter_gateways ADD COLUMN seen_at REAL;
+  `,
 ];

@@ -6,9 +6,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DecisionRecord } from './decisionLog.js';
 import type { Direction } from './types.js';
@@ -39,6 +42,19 @@ export type SpoolRow =
   | { kind: 'event'; seq: number; t: number; event: string; data: string | null }
   | { kind: 'decision'; record: DecisionRecord }
   | { kind: 'limit'; id: number; key: string; t: number; keepMs: number };
+
+/**
+ * This machine and pid namespace. A pid can only be checked by a process that shares both; a
+ * spool or a gateway from elsewhere (another container on a shared volume) is assumed alive.
+ */
+export const HOST = (() => {
+  try {
+    return `${hostname()}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return hostname();
+  }
+})();
+const HOST_TAG = createHash('sha256').update(HOST).digest('hex').slice(0, 8);
 
 /** The folder of a db's spools: `<db>.spool`. */
 export function spoolDir(dbFile: string): string {
@@ -121,11 +137,11 @@ export class SpoolFile {
     this.reset();
   }
 
-  /** Creates `<db>.spool/<session>.<pid>.spool` (folder 0700, file 0600). */
+  /** Creates `<db>.spool/<session>.<host tag>.<pid>.spool` (folder 0700, file 0600). */
   static create(dbFile: string, sessionId: string): SpoolFile {
     const dir = spoolDir(dbFile);
     if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
-    return new SpoolFile(join(dir, `${sessionId}.${process.pid}.spool`), sessionId);
+    return new SpoolFile(join(dir, `${sessionId}.${HOST_TAG}.${process.pid}.spool`), sessionId);
   }
 
   /** Appends encoded rows; when this returns they survive the process. */
@@ -155,7 +171,10 @@ export class SpoolFile {
   }
 }
 
-/** Spool files left in a db's spool folder, with whether the process that writes each is alive. */
+/**
+ * Spool files left in a db's spool folder, with whether the process that writes each may be
+ * alive (always, for one of another host or pid namespace: it cannot be checked from here).
+ */
 export function listSpools(dbFile: string): { path: string; live: boolean }[] {
   const dir = spoolDir(dbFile);
   let names: string[];
@@ -167,8 +186,10 @@ export function listSpools(dbFile: string): { path: string; live: boolean }[] {
   return names
     .filter((n) => n.endsWith('.spool'))
     .map((n) => {
-      const pid = Number(n.split('.').at(-2));
-      return { path: join(dir, n), live: Number.isInteger(pid) && alive(pid) };
+      const parts = n.split('.');
+      const pid = Number(parts.at(-2));
+      const here = parts.length < 4 || parts.at(-3) === HOST_TAG;
+      return { path: join(dir, n), live: !here || !Number.isInteger(pid) || alive(pid) };
     });
 }
 

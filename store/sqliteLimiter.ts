@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Limiter } from '../engine/types.js';
-import { alive } from './spool.js';
+import { alive, HOST } from './spool.js';
 import type { Store } from './store.js';
 
 export interface SqliteLimiterOptions {
@@ -21,14 +19,13 @@ export interface SqliteLimiterOptions {
   handoverMs?: number;
 }
 
-/** This machine and pid namespace: pids of rows from elsewhere cannot be checked. */
-const HOST = (() => {
-  try {
-    return `${hostname()}/${readlinkSync('/proc/self/ns/pid')}`;
-  } catch {
-    return hostname();
-  }
-})();
+/**
+ * A registration not refreshed for this long (ms) is taken for a gateway that is gone, wherever it
+ * ran (one of another pid namespace cannot be checked by pid; a pid may also be reused).
+ */
+const STALE_MS = 15_000;
+/** How often a gateway refreshes its registration (ms). */
+const HEARTBEAT_MS = 1000;
 
 /** How many `record`s between two sweeps of the log's expired rows. */
 const SWEEP_EVERY = 1000;
@@ -89,6 +86,7 @@ export class SqliteLimiter implements Limiter {
   private sole = false;
   private readonly token = randomUUID();
   private registered = false;
+  private beatAt = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Why this limiter cannot decide (a sole gateway did not hand over): every check throws it. */
   private blocked: Error | undefined;
@@ -107,9 +105,10 @@ export class SqliteLimiter implements Limiter {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      register: db.prepare(`INSERT INTO limiter_gateways (token, pid, host) VALUES (?, ?, ?)`),
+      register: db.prepare(`INSERT INTO limiter_gateways (token, pid, host, seen_at) VALUES (?, ?, ?, ?)`),
       unregister: db.prepare(`DELETE FROM limiter_gateways WHERE token = ?`),
-      others: db.prepare(`SELECT token, pid, host, sole FROM limiter_gateways WHERE token != ?`),
+      others: db.prepare(`SELECT token, pid, host, sole, seen_at FROM limiter_gateways WHERE token != ?`),
+      heartbeat: db.prepare(`UPDATE limiter_gateways SET seen_at = ? WHERE token = ?`),
       setSole: db.prepare(`UPDATE limiter_gateways SET sole = ? WHERE token = ?`),
     };
     this.sync();
@@ -136,7 +135,8 @@ export class SqliteLimiter implements Limiter {
 
   /** Registers; waits until no other gateway is sole; becomes sole if alone and allowed to. */
   private register(): void {
-    this.writing(() => this.stmts.register.run(this.token, process.pid, HOST));
+    this.writing(() => this.stmts.register.run(this.token, process.pid, HOST, Date.now()));
+    this.beatAt = Date.now();
     this.registered = true;
     const deadline = Date.now() + (this.options.handoverMs ?? 5000);
     const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -161,8 +161,17 @@ export class SqliteLimiter implements Limiter {
    * after whatever their spools hold is copied into the db (and into our counters).
    */
   private othersAlive(): { token: string; sole: number }[] {
-    const rows = this.stmts.others.all(this.token) as { token: string; pid: number; host: string; sole: number }[];
-    const gone = rows.filter((g) => g.host === HOST && !alive(g.pid));
+    const rows = this.stmts.others.all(this.token) as {
+      token: string;
+      pid: number;
+      host: string;
+      sole: number;
+      seen_at: number | null;
+    }[];
+    const now = Date.now();
+    const gone = rows.filter(
+      (g) => (g.host === HOST && !alive(g.pid)) || g.seen_at === null || now - g.seen_at > STALE_MS,
+    );
     if (gone.length > 0) {
       this.store.recoverSpools();
       this.writing(() => {
@@ -176,6 +185,7 @@ export class SqliteLimiter implements Limiter {
   private poll(): void {
     if (!this.registered || this.db.inTransaction) return;
     try {
+      if (Date.now() - this.beatAt >= HEARTBEAT_MS) this.heartbeat();
       if (this.blocked) {
         if (!this.othersSole()) this.blocked = undefined;
       } else if (this.sole) {
@@ -197,6 +207,18 @@ export class SqliteLimiter implements Limiter {
     } catch {
       // The db is busy or failing: try again at the next poll (a sole gateway stays sole).
     }
+  }
+
+  /**
+   * Refreshes our registration. If another gateway took us for gone (we stalled past STALE_MS)
+   * and removed it, we may no longer count alone: hand over, and register again.
+   */
+  private heartbeat(): void {
+    this.beatAt = Date.now();
+    if (this.stmts.heartbeat.run(this.beatAt, this.token).changes > 0) return;
+    if (this.sole && !this.options.copy?.()) return;
+    this.sole = false;
+    this.writing(() => this.stmts.register.run(this.token, process.pid, HOST, this.beatAt));
   }
 
   /** One IMMEDIATE transaction of its own. */

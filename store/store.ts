@@ -90,12 +90,16 @@ export class Store {
     migrate(db, file);
     this.stmts = this.prepare(db);
     this.spoolRows = db.transaction((sessionId: string, rows: readonly SpoolRow[]) => {
-      const { spoolMessage, spoolEvent, spoolLimit } = this.stmts;
+      const { spoolMessage, spoolEvent, spoolLimit, getSession } = this.stmts;
+      // A session deleted meanwhile (`sessions rm`) takes its rows with it; the counted calls of
+      // a gateway are not the session's: they stay in the counters.
+      const session = getSession.get(sessionId) !== undefined;
       for (const r of rows) {
-        if (r.kind === 'message') {
+        if (r.kind === 'limit') spoolLimit.run(r.id, r.key, r.t, r.keepMs);
+        else if (!session) continue;
+        else if (r.kind === 'message') {
           spoolMessage.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
         } else if (r.kind === 'event') spoolEvent.run(sessionId, r.seq, r.t, r.event, r.data);
-        else if (r.kind === 'limit') spoolLimit.run(r.id, r.key, r.t, r.keepMs);
         else this.decisions.record(r.record);
       }
     });
@@ -152,20 +156,19 @@ export class Store {
   recoverSpools(): number {
     let copied = 0;
     for (const { path, live } of listSpools(this.file)) {
-      const spool = readSpool(path);
-      if (!spool) continue;
-      const known = spool.sessionId !== undefined && this.getSession(spool.sessionId) !== undefined;
+      // One spool that cannot be read, copied or deleted is reported; it never stops the command.
       try {
-        if (known && spool.rows.length > 0) {
-          this.spoolRows(spool.sessionId!, spool.rows);
+        const spool = readSpool(path);
+        if (!spool) continue;
+        if (spool.sessionId !== undefined && spool.rows.length > 0) {
+          this.spoolRows(spool.sessionId, spool.rows);
           copied += spool.rows.length;
         }
+        // A spool of a recorder that is gone has nothing more to give.
+        if (!live) rmSync(path, { force: true });
       } catch (err) {
         process.stderr.write(`mcp-replay: ${path}: cannot copy into ${this.file}: ${(err as Error).message}\n`);
-        continue;
       }
-      // A spool of a deleted session, or of a recorder that is gone, has nothing more to give.
-      if (!live) rmSync(path, { force: true });
     }
     return copied;
   }

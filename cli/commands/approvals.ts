@@ -1,11 +1,22 @@
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError } from '../../engine/errors.js';
 import { argsSummary, shortDuration, shortId } from '../../tui/approvals/format.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output, table } from '../output.js';
 
 interface ApprovalsOptions extends CommonOptions {
   user?: string;
+  approve?: number;
+  reject?: number;
+}
+
+/** `--approve ID` / `--reject ID`: a queued approval's number. */
+function approvalId(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expects an approval ID (see the ID column), got "${v}"`);
+  return n;
 }
 
 export function registerApprovals(program: Command): void {
@@ -15,11 +26,30 @@ export function registerApprovals(program: Command): void {
       .description(
         'review the calls enforce queued for a human: a TUI (↑/↓, a approve, r reject, q quit) on a terminal, the pending list otherwise',
       )
-      .option('--user <name>', 'recorded as the approver (default: the OS user name)'),
+      .option('--user <name>', 'recorded as the approver (default: the OS user name)')
+      .option('--approve <id>', 'approve one pending call without the TUI (for scripts)', approvalId)
+      .option('--reject <id>', 'reject one pending call without the TUI (for scripts)', approvalId),
   ).action(async (opts: ApprovalsOptions) => {
     const db = lazyStore(opts);
     try {
       const store = db.get();
+      if (opts.approve !== undefined && opts.reject !== undefined) {
+        throw new InputError('approvals: --approve and --reject are one call at a time; give one');
+      }
+      const answer = opts.approve ?? opts.reject;
+      if (answer !== undefined) {
+        const status = opts.approve !== undefined ? 'approved' : 'rejected';
+        if (!store.resolveApproval(answer, status, opts.user ?? osUser(), Date.now())) {
+          const known = store.getApproval(answer);
+          throw new InputError(
+            known
+              ? `approval ${answer} is no longer pending (${known.status === 'pending' ? 'its deadline passed' : known.status}) in ${store.file}`
+              : `unknown approval ${answer} in ${store.file} (see 'mcp-replay approvals')`,
+          );
+        }
+        process.stderr.write(`approval ${answer} ${status}\n`);
+        return;
+      }
       if (!opts.json && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) {
         // ink and react load only for the TUI: every other command starts without them.
         const { runApprovalsTui } = await import('../../tui/approvals/run.js');

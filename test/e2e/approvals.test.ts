@@ -64,4 +64,27 @@ describe('mcp-replay approvals without a terminal', () => {
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toMatch(/^no pending approvals in .*empty\.db\n$/);
   });
+
+  it('--approve / --reject answer one pending call for scripts; a call not pending is a one-line exit 2', async () => {
+    const db = join(dir, 'answer.db');
+    const store = openStore(db);
+    const now = Date.now();
+    const base = { sessionId: 'S1', seq: 2, grant: 'g', reason: 'r', rule: 'tools.run', requestedAt: now };
+    const a = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
+    const b = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
+    store.close();
+    const ok = await run(process.execPath, [cli, 'approvals', '--db', db, '--approve', String(a.id), '--user', 'ci']);
+    expect(ok.stderr).toBe(`approval ${a.id} approved\n`);
+    await run(process.execPath, [cli, 'approvals', '--db', db, '--reject', String(b.id)]);
+    const again = await run(process.execPath, [cli, 'approvals', '--db', db, '--reject', String(a.id)]).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(again?.code).toBe(2);
+    expect(again?.stderr).toMatch(/^mcp-replay: approval 1 is no longer pending \(approved\) in .*answer\.db\n$/);
+    const check = openStore(db);
+    expect([check.getApproval(a.id)?.status, check.getApproval(a.id)?.decidedBy]).toEqual(['approved', 'ci']);
+    expect(check.getApproval(b.id)?.status).toBe('rejected');
+    check.close();
+  });
 });

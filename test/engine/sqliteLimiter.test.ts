@@ -125,3 +125,33 @@ describe('SqliteLimiter over a db file', () => {
     }
   });
 });
+
+describe('SqliteLimiter: gateways on one db', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-gateways-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const register = (store: ReturnType<typeof openStore>, host: string, seenAt: number) =>
+    store.db
+      .prepare(`INSERT INTO limiter_gateways (token, pid, host, sole, seen_at) VALUES (?, 1, ?, 1, ?)`)
+      .run(`t-${host}-${seenAt}`, host, seenAt);
+
+  it('waits for a sole gateway it cannot check (another pid namespace), then fails closed; a stale one is cleared', () => {
+    const store = openStore(join(dir, 'foreign.db'));
+    try {
+      register(store, 'elsewhere/pid:[1]', Date.now());
+      const blocked = new SqliteLimiter(store, { handoverMs: 50 });
+      expect(() => blocked.wait('k', 1000, 1, 0)).toThrow(/did not hand its counters over/);
+      blocked.close();
+      store.db.prepare(`DELETE FROM limiter_gateways`).run();
+      // Not refreshed for more than 15 s: gone, wherever it ran.
+      register(store, 'elsewhere/pid:[1]', Date.now() - 20_000);
+      const next = new SqliteLimiter(store, { handoverMs: 50 });
+      expect(next.wait('k', 1000, 1, 0)).toBe(0);
+      expect(store.db.prepare(`SELECT count(*) FROM limiter_gateways`).pluck().get()).toBe(1); // itself
+      next.close();
+      expect(store.db.prepare(`SELECT count(*) FROM limiter_gateways`).pluck().get()).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+});

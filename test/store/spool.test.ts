@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SessionLog } from '../../recorder/sessionLog.js';
 import { decodeSpool, encodeRow, spoolDir, type SpoolRow } from '../../store/spool.js';
+import { SqliteLimiter } from '../../store/sqliteLimiter.js';
 import { openStore } from '../../store/store.js';
 import { root, tempDir } from '../integration/helpers.js';
 
@@ -145,5 +146,49 @@ describe('spool recovery', () => {
     expect(s.db.prepare(`SELECT count(*) FROM messages WHERE session_id = 'S4'`).pluck().get()).toBe(0);
     s.close();
     expect(readdirSync(spoolDir(db))).toEqual([]);
+  });
+});
+
+describe('spools and the counters', () => {
+  it("a sole gateway's counted calls reach the counters even when its session was deleted", async () => {
+    const db = join(tempDir(), 'sole.db');
+    const store = openStore(db);
+    store.insertSession({ id: 'S5', startedAt: new Date().toISOString(), transport: 'stdio' });
+    const log = new SessionLog(store, 'S5', { idleMs: 60000, maxDelayMs: 60000 });
+    const limiter = new SqliteLimiter(store, {
+      spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs),
+      copy: () => log.copy(),
+      pollMs: 5,
+    });
+    for (let i = 0; i < 100 && !limiter.isSole; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(limiter.isSole).toBe(true);
+    for (let i = 0; i < 3; i++) limiter.atomically(() => limiter.record('k', 1000 + i, 60_000));
+    log.commit();
+    store.deleteSession('S5'); // `sessions rm` of the live session
+    expect(log.copy()).toBe(true);
+    expect(store.db.prepare(`SELECT count(*) FROM limiter_log`).pluck().get()).toBe(3);
+    limiter.close();
+    const next = new SqliteLimiter(store);
+    expect(next.wait('k', 60_000, 3, 2000)).toBeGreaterThan(0);
+    expect(next.wait('k', 60_000, 4, 2000)).toBe(0);
+    next.close();
+    store.close();
+  });
+
+  it('a spool written in another pid namespace is copied but never deleted (its writer cannot be checked)', () => {
+    const db = join(tempDir(), 'foreign.db');
+    const setup = openStore(db);
+    setup.insertSession({ id: 'S6', startedAt: new Date().toISOString(), transport: 'stdio' });
+    setup.close();
+    mkdirSync(spoolDir(db));
+    const file = join(spoolDir(db), 'S6.0badc0de.1.spool');
+    writeFileSync(
+      file,
+      '["s","S6"]\n' + encodeRow({ kind: 'message', seq: 0, t: 0, dir: 'c2s', raw: '{}', method: null, id: null }),
+    );
+    const store = openStore(db);
+    expect([...store.records('S6')]).toHaveLength(1);
+    store.close();
+    expect(existsSync(file)).toBe(true);
   });
 });
