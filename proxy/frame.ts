@@ -36,13 +36,20 @@ export class Frame {
   ) {}
 
   /** Builds a frame for a message a tap sends, serialized as the SDK does (`JSON.stringify` + `\n`). */
-  static of(dir: Direction, message: unknown, t: number): Frame {
+  static of(dir: Direction, message: unknown, t: number, eol = '\n'): Frame {
     const text = JSON.stringify(message);
-    const frame = new Frame(dir, Buffer.from(text + '\n'), t, true);
+    const frame = new Frame(dir, Buffer.from(text + eol), t, true);
     frame.textCache = text;
     frame.parsed = message;
     frame.didParse = true;
     return frame;
+  }
+
+  /** The line's terminator as it arrived: `\r\n`, `\n`, or none (a last unterminated line). */
+  eol(): string {
+    const n = this.bytes.length;
+    if (n === 0 || this.bytes[n - 1] !== 10) return '';
+    return n > 1 && this.bytes[n - 2] === 13 ? '\r\n' : '\n';
   }
 
   /** The line as the SDK reads it: UTF-8, without `\n` and a trailing `\r`. */

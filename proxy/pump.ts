@@ -141,7 +141,8 @@ export class Pump {
       }
       if (action === undefined) continue;
       if ('drop' in action) return;
-      const replaced = Frame.of(frame.dir, action.replace, frame.t);
+      // A rewritten line keeps the terminator the original had (`\r\n` stays `\r\n`).
+      const replaced = Frame.of(frame.dir, action.replace, frame.t, frame.eol() || '\n');
       Object.assign(replaced.notes, frame.notes);
       frame = replaced;
     }

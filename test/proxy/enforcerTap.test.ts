@@ -33,10 +33,12 @@ function gateway(limiter: Limiter, shadow = false) {
     log: (l) => logged.push(l),
   });
   const wire: Record<Direction, unknown[]> = { c2s: [], s2c: [] };
+  const raw: Record<Direction, string> = { c2s: '', s2c: '' };
   const pump = new Pump({
     taps: [tap],
     clock: () => 1000,
     write: (dir, bytes) =>
+      (raw[dir] += bytes.toString()) &&
       wire[dir].push(
         ...bytes
           .toString()
@@ -57,10 +59,18 @@ function gateway(limiter: Limiter, shadow = false) {
     pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }) + '\n'));
   };
   const send = (text: string) => pump.receive('c2s', Buffer.from(text + '\n'));
-  return { wire, call, logged, listTools, send };
+  return { wire, raw, call, logged, listTools, send };
 }
 
 describe('EnforcerTap', () => {
+  it('a line it rewrites keeps its CRLF terminator', () => {
+    const { raw, send } = gateway(new MemoryLimiter());
+    const ok = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } };
+    const denied = { ...ok, id: 2, params: { name: 'nope', arguments: {} } };
+    send(`${JSON.stringify([ok, denied])}\r`); // the helper adds \n
+    expect(raw.c2s).toBe(`${JSON.stringify([ok])}\r\n`);
+  });
+
   it('fails closed: a limiter that throws denies the call, names the failure, and keeps serving', () => {
     const broken: Limiter = {
       wait: () => {
