@@ -110,11 +110,11 @@ describe('decide against a naive reference model', () => {
     (p, calls) => {
       const policy = compile(p);
       const verdicts = run(policy, calls);
-      // Every allowed (or approved) call's charges, by counter key.
-      const times = new Map<string, number[]>();
+      // Every allowed (or approved) call's charges, by counter key: its index in the stream and time.
+      const times = new Map<string, { i: number; at: number }[]>();
       verdicts.forEach((v, i) => {
         if (v.decision === 'allow' || v.decision === 'approval') {
-          for (const c of v.charges) times.set(c.key, [...(times.get(c.key) ?? []), calls[i]!.at]);
+          for (const c of v.charges) times.set(c.key, [...(times.get(c.key) ?? []), { i, at: calls[i]!.at }]);
         }
       });
       // For every limit of the policy, every half-open window [s, s + W) that starts at a charge holds ≤ max.
@@ -123,17 +123,21 @@ describe('decide against a naive reference model', () => {
         for (const [key, ts] of times) {
           if (!key.startsWith(l.keyPrefix)) continue;
           // Only the calls this limit governed bound it: those whose tool's entry (or all_tools) holds l.
-          for (const s of ts) {
-            const governed = calls.filter(
-              (c, i) =>
-                verdicts[i]!.charges.some((ch) => ch.key === key) &&
-                c.at >= s &&
-                c.at < s + l.windowMs &&
-                (policy.allToolsLimits.includes(l) || policy.ruleFor(c.tool)?.limits.includes(l)),
+          for (const { at: s } of ts) {
+            const governed = calls.flatMap((c, i) =>
+              verdicts[i]!.charges.some((ch) => ch.key === key) &&
+              c.at >= s &&
+              c.at < s + l.windowMs &&
+              (policy.allToolsLimits.includes(l) || policy.ruleFor(c.tool)?.limits.includes(l))
+                ? [i]
+                : [],
             );
             if (governed.length === 0) continue;
-            const last = governed[governed.length - 1]!.at;
-            const inWindow = ts.filter((t) => t > last - l.windowMs && t <= last).length;
+            // When the last governed call was decided: the charges before it (in stream order, so a
+            // later call at the same millisecond, governed by another limit only, does not count).
+            const lastIdx = governed[governed.length - 1]!;
+            const last = calls[lastIdx]!.at;
+            const inWindow = ts.filter((t) => t.i <= lastIdx && t.at > last - l.windowMs && t.at <= last).length;
             expect(inWindow).toBeLessThanOrEqual(l.max);
           }
         }
