@@ -128,6 +128,8 @@ export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; row
 /** The live side: one session's spool file, written by the recorder that owns it. */
 export class SpoolFile {
   private fd: number | undefined;
+  /** Bytes of whole rows in the file. */
+  private length = 0;
 
   private constructor(
     readonly path: string,
@@ -144,21 +146,37 @@ export class SpoolFile {
     return new SpoolFile(join(dir, `${sessionId}.${HOST_TAG}.${process.pid}.spool`), sessionId);
   }
 
-  /** Appends encoded rows; when this returns they survive the process. */
+  /**
+   * Appends encoded rows; when this returns they survive the process. A write that fails (a full
+   * disk) is cut off again, so that the rows after it stay readable.
+   */
   append(text: string): void {
     if (this.fd === undefined) throw new Error(`spool ${this.path} is closed`);
-    // Written as a string (no Buffer of our own); a short write (rare: a full disk) is finished from bytes.
-    const written = writeSync(this.fd, text);
+    const fd = this.fd;
+    // Written as a string (no Buffer of our own); a short write is finished from bytes.
     const length = Buffer.byteLength(text);
-    if (written === length) return;
-    const bytes = Buffer.from(text);
-    for (let done = written; done < length; ) done += writeSync(this.fd, bytes, done);
+    try {
+      let done = writeSync(fd, text);
+      if (done < length) {
+        const bytes = Buffer.from(text);
+        while (done < length) done += writeSync(fd, bytes, done);
+      }
+    } catch (err) {
+      try {
+        ftruncateSync(fd, this.length);
+      } catch {
+        // the rows after a torn one are then lost to a recovery; the db copy still has them
+      }
+      throw err;
+    }
+    this.length += length;
   }
 
   /** Everything written so far is in the db: start again from an empty file. */
   reset(): void {
     if (this.fd === undefined) return;
     ftruncateSync(this.fd);
+    this.length = 0;
     this.append(JSON.stringify(['s', this.sessionId]) + '\n');
   }
 

@@ -307,9 +307,13 @@ export class SqliteLimiter implements Limiter {
     }
   }
 
-  /** Rolls back; what memory holds may not be in the db then: it is read again from the log. */
+  /**
+   * Rolls back our transaction; what memory holds may then not be in the db: it is read again
+   * from the log. Without a transaction (a sole gateway's batch) memory is the truth: kept.
+   */
   private abort(): void {
-    if (this.db.inTransaction) this.stmts.rollback.run();
+    if (!this.db.inTransaction) return;
+    this.stmts.rollback.run();
     this.lines.clear();
     this.seen = 0;
   }
