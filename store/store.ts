@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
@@ -164,10 +164,18 @@ export class Store {
           this.spoolRows(spool.sessionId, spool.rows);
           copied += spool.rows.length;
         }
-        // A spool of a recorder that is gone has nothing more to give.
-        if (!live) rmSync(path, { force: true });
       } catch (err) {
         process.stderr.write(`mcp-replay: ${path}: cannot copy into ${this.file}: ${(err as Error).message}\n`);
+        continue;
+      }
+      // A spool of a recorder that is gone has nothing more to give.
+      if (!live) {
+        try {
+          unlinkSync(path);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT') process.stderr.write(`mcp-replay: ${path}: copied, but cannot delete it: ${code}\n`);
+        }
       }
     }
     return copied;
