@@ -7,7 +7,7 @@ import type { Redactor } from '../recorder/redact.js';
 
 /**
  * Records every message that crosses it, redacted, into the store. The messages of a batch are
- * made durable at `flush` (one write to the session's spool, copied into the db a few ms later;
+ * made durable at `flush` (one write to the session's spool, copied into the db once it is quiet;
  * see recorder/sessionLog.ts), which the pump runs before it forwards any of them: a message is
  * durable before the other side receives it. It sits next to the client, so it records what the
  * client sent and what the client received.
