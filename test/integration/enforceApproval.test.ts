@@ -1,24 +1,15 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { cli, connect, everything, lineEcho, tempDir } from './helpers.js';
+import { cli, connect, denyByDefault, everything, lineEcho, tempDir } from './helpers.js';
 
 function gateway(server: string[], extra: string[] = []) {
   const dir = tempDir();
   const db = join(dir, 'gw.db');
-  const file = join(dir, 'policy.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      version: '1',
-      default: 'deny',
-      tools: { echo: { action: 'require_approval', reason: 'a human must agree' } },
-    }),
-  );
+  const file = denyByDefault(dir, { echo: { action: 'require_approval', reason: 'a human must agree' } });
   return { db, args: [cli, 'enforce', '--policy', file, '--db', db, ...extra, '--', process.execPath, ...server] };
 }
 

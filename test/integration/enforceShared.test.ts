@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, lineEcho, tempDir } from './helpers.js';
+import { cli, denyByDefault, lineEcho, tempDir } from './helpers.js';
 
 type Reply = { id: number; result?: { isError?: boolean; content: { text: string }[] } };
 
@@ -42,15 +42,7 @@ describe('enforce: one db, several gateways', () => {
   for (const processes of [2, 4]) {
     it(`${processes} processes sharing a global limit of 7: exactly 7 calls allowed`, async () => {
       const dir = tempDir();
-      const file = join(dir, 'policy.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          version: '1',
-          default: 'deny',
-          tools: { echo: { limits: [{ window: 'minute', max: 7, scope: 'global' }] } },
-        }),
-      );
+      const file = denyByDefault(dir, { echo: { limits: [{ window: 'minute', max: 7, scope: 'global' }] } });
       const runs = Array.from({ length: processes }, () =>
         gatewayRun(
           ['--policy', file, '--db', join(dir, 'shared.db')],

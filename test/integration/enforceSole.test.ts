@@ -1,9 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cli, lineEcho, tempDir } from './helpers.js';
+import { cli, denyByDefault, lineEcho, tempDir } from './helpers.js';
 
 /** An `enforce` process in front of the line echo server, asked one call at a time. */
 class Gateway {
@@ -81,15 +80,7 @@ function soleGateways(db: string): number[] {
 
 function setup(): { policy: string; db: string } {
   const dir = tempDir();
-  const policy = join(dir, 'policy.json');
-  writeFileSync(
-    policy,
-    JSON.stringify({
-      version: '1',
-      default: 'deny',
-      tools: { echo: { limits: [{ window: 'hour', max: 5, scope: 'global' }] } },
-    }),
-  );
+  const policy = denyByDefault(dir, { echo: { limits: [{ window: 'hour', max: 5, scope: 'global' }] } });
   return { policy, db: join(dir, 'gw.db') };
 }
 

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../store/store.js';
@@ -19,6 +19,13 @@ export const lineEcho = join(root, 'test/fixtures/servers/lineEcho.mjs');
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'mcp-replay-test-'));
+}
+
+/** Writes `dir/policy.json`: default deny, these tool rules. Returns its path. */
+export function denyByDefault(dir: string, tools: Record<string, unknown>): string {
+  const file = join(dir, 'policy.json');
+  writeFileSync(file, JSON.stringify({ version: '1', default: 'deny', tools }));
+  return file;
 }
 
 /** A transport that remembers every message the client sent and received, in order. */
