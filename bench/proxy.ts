@@ -3,7 +3,7 @@
  * sequentially and with 50 calls in flight: directly, through a bare byte-pipe forwarder (the floor
  * for any Node proxy: one more process hop), through `mcp-replay record`, and through
  * `mcp-replay enforce` (recording, with a policy with limits). Rounds interleave the
- * configurations so machine load hits them alike; each round's figures are divided by that
+ * configurations, each round starting with another, so machine load hits them alike; each round's figures are divided by that
  * round's byte pipe, and the median of those ratios is reported, with their range.
  *
  *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
@@ -98,8 +98,11 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );
+const names = Object.keys(configs);
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, args] of Object.entries(configs)) {
+  // Each round starts with another configuration, so that none always runs first or last.
+  for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
+    const args = configs[name]!;
     const r = await measure(args(round));
     (results[name] ??= { seq: [], tput: [], cpu: [] }).seq.push(r.sequentialMs);
     results[name].tput.push(r.perSecond);
@@ -114,7 +117,8 @@ const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...x
 console.log(
   'config        sequential ms/call   × pipe (rounds)      in flight calls/s   × pipe (rounds)      first process CPU µs/call',
 );
-for (const [name, r] of Object.entries(results)) {
+for (const name of names) {
+  const r = results[name]!;
   const seqRatios = ratios(r.seq, floor.seq);
   const tputRatios = ratios(r.tput, floor.tput);
   console.log(
