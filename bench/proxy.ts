@@ -3,8 +3,9 @@
  * sequentially and with 50 calls in flight: directly, through a bare byte-pipe forwarder (the floor
  * for any Node proxy: one more process hop), through `mcp-replay record`, and through
  * `mcp-replay enforce` (recording, with a policy with limits). Rounds interleave the
- * configurations, each round starting with another, so machine load hits them alike; each round's figures are divided by that
- * round's byte pipe, and the median of those ratios is reported, with their range.
+ * configurations, each round starting with another, so machine load hits them alike; each
+ * round's figures are divided by that round's byte pipe, and the median of those ratios is
+ * reported, with their range.
  *
  *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
  */
