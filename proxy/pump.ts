@@ -1,4 +1,4 @@
-import { Frame, NOT_JSON, isRequest, isResponse, type Direction } from './frame.js';
+import { Frame, isRequest, isResponse, type Direction } from './frame.js';
 import { LineSplitter } from './lineSplitter.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { PumpEvent, Tap, TapContext } from './tap.js';
@@ -35,7 +35,8 @@ export class Pump {
   private readonly splitters = { c2s: new LineSplitter(), s2c: new LineSplitter() };
   private readonly pending = new PendingRequests();
   private readonly contexts: TapContext[];
-  private out: { c2s: Buffer[]; s2c: Buffer[] } | undefined;
+  /** The batch being built: what to write to each side, and the frames to settle after. */
+  private out: { c2s: Buffer[]; s2c: Buffer[]; sent: Frame[]; received: Frame[] } | undefined;
   private serverGone = false;
   private gone = '';
 
@@ -91,7 +92,7 @@ export class Pump {
     this.batch(() => {
       for (const bytes of lines) {
         const frame = new Frame(dir, bytes, t);
-        if (dir === 's2c') for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
+        if (dir === 's2c') this.out!.received.push(frame);
         this.travel(frame, first);
       }
     });
@@ -103,7 +104,7 @@ export class Pump {
       fn();
       return;
     }
-    const out = (this.out = { c2s: [], s2c: [] });
+    const out = (this.out = { c2s: [], s2c: [], sent: [], received: [] });
     let ran = false;
     const run = () => {
       ran = true;
@@ -122,6 +123,17 @@ export class Pump {
     }
     if (out.s2c.length > 0) this.options.write('s2c', join(out.s2c));
     if (out.c2s.length > 0) this.options.write('c2s', join(out.c2s));
+    this.settle(out);
+  }
+
+  /**
+   * After the batch is written: which requests the server now owes an answer. Parsing for this
+   * waits until the frames are on their way (a frame parses once; the taps share it).
+   */
+  private settle(out: { sent: Frame[]; received: Frame[] }): void {
+    for (const frame of out.received) for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
+    for (const frame of out.sent) for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m);
+    for (const tap of this.options.taps) if (tap.settle) this.guard(() => tap.settle!());
   }
 
   /** Takes a frame through the taps from index `from` on, in its direction, then to its side. */
@@ -151,7 +163,7 @@ export class Pump {
         for (const m of frame.messages()) if (isRequest(m)) this.answerGone(m.id);
         return;
       }
-      if (frame.json() !== NOT_JSON) for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m);
+      this.out!.sent.push(frame);
     }
     this.out![frame.dir].push(frame.bytes);
   }

@@ -3,6 +3,7 @@ import { NOT_JSON, type Frame } from './frame.js';
 import type { PumpEvent, Tap } from './tap.js';
 import type { Store } from '../store/store.js';
 import { SessionLog, type SessionLogOptions } from '../recorder/sessionLog.js';
+import { messageFacts, type RawRow } from '../store/spool.js';
 import type { Redactor } from '../recorder/redact.js';
 
 /**
@@ -14,6 +15,8 @@ import type { Redactor } from '../recorder/redact.js';
  */
 export class RecorderTap implements Tap {
   private seq = 0;
+  /** Frames spooled unparsed in this batch, each followed by its row, until they are settled. */
+  private readonly unsettled: (Frame | RawRow)[] = [];
   private lastT = 0;
   /** Where the rows go; the gateway adds its decisions to it too. */
   readonly log: SessionLog;
@@ -29,21 +32,35 @@ export class RecorderTap implements Tap {
 
   onFrame(frame: Frame): undefined {
     const text = frame.text();
-    const json = frame.json();
     const t = this.time(frame.t);
+    if (!frame.synthetic && this.redactor.keeps(text)) {
+      // Stored as it arrived: spooled unparsed, so the parse is not on the forwarding path.
+      if (isBlank(text)) return undefined; // not JSON, and nothing to keep
+      frame.notes.seq = this.seq;
+      frame.notes.t = t;
+      this.unsettled.push(frame, this.log.raw(this.seq++, t, frame.dir, text));
+      return undefined;
+    }
+    const json = frame.json();
     if (json === NOT_JSON) {
       // Not a JSON-RPC message (a server printing to stdout): forwarded as is, kept as an event.
-      if (text.trim() !== '')
-        this.log.event(this.seq++, t, 'non-json', { dir: frame.dir, text: this.redactor.text(text) });
+      if (!isBlank(text)) this.log.event(this.seq++, t, 'non-json', { dir: frame.dir, text: this.redactor.text(text) });
       return undefined;
     }
     frame.notes.seq = this.seq;
     frame.notes.t = t;
-    const first = (Array.isArray(json) ? json[0] : json) as { method?: unknown; id?: unknown } | null | undefined;
-    const method = typeof first?.method === 'string' ? first.method : null;
-    const id = first?.id === undefined || first.id === null ? null : JSON.stringify(first.id);
+    const { method, id } = messageFacts(json);
     this.log.message(this.seq++, t, frame.dir, this.redactor.apply(text, json), method, id);
     return undefined;
+  }
+
+  /** The batch was forwarded: the lines spooled unparsed are parsed now (each frame keeps its parse). */
+  settle(): void {
+    for (let i = 0; i < this.unsettled.length; i += 2) {
+      const json = (this.unsettled[i] as Frame).json();
+      (this.unsettled[i + 1] as RawRow).facts = json === NOT_JSON ? null : messageFacts(json);
+    }
+    this.unsettled.length = 0;
   }
 
   /** The batch is about to be forwarded: its rows (and the gateway's decisions) become durable. */
@@ -73,4 +90,9 @@ export class RecorderTap implements Tap {
     if (t > this.lastT) this.lastT = t;
     return this.lastT;
   }
+}
+
+/** Whitespace only (an empty line): JSON.parse rejects it, and there is nothing to record. */
+function isBlank(text: string): boolean {
+  return text.trim() === '';
 }

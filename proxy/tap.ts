@@ -38,6 +38,11 @@ export interface Tap {
   onFrame(frame: Frame, ctx: TapContext): TapAction;
   /** The end of a batch of frames that arrived together: make them durable. Runs before any is written. */
   flush?(): void;
+  /**
+   * The batch was written to its side: the work that need not delay it (parsing what was
+   * forwarded unparsed, for bookkeeping). Runs before the next batch.
+   */
+  settle?(): void;
   onEvent?(event: PumpEvent): void;
   /** The session is over (the server exited); release resources. */
   close?(): void;

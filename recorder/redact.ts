@@ -10,6 +10,9 @@ const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
 export const REDACTED = '[REDACTED]';
 
+/** A whole word (a key's letters, digits, `_` and `-`) holding a secret name. */
+const SECRET_WORD = /[\w-]*(?:authorization|token|secret|password|api[-_]?key|cookie)[\w-]*/gi;
+
 /** `key: value` / `key=value` in free text, the key matching SECRET_KEY (quotes allowed). */
 const TEXT_SECRET =
   /("?[\w-]*(?:authorization|token|secret|password|api[-_]?key|cookie)[\w-]*"?)(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/gi;
@@ -35,9 +38,17 @@ export class Redactor {
     this.extra = new Set((options.extraKeys ?? []).map((k) => k.toLowerCase()));
   }
 
+  /**
+   * Whether `text` is stored as it is, whatever it holds (a message or free text): redaction is
+   * off, or no key in it can be secret. Then it need not be parsed to be stored.
+   */
+  keeps(text: string): boolean {
+    return !this.options.enabled || !this.mayContain(text);
+  }
+
   /** The text to store for a message line: `text` itself when nothing needed redacting. */
   apply(text: string, message: unknown): string {
-    if (!this.options.enabled || !this.mayContain(text)) return text;
+    if (this.keeps(text)) return text;
     if (Array.isArray(message)) {
       const batch = message.map((m) => this.envelope(m));
       return batch.every((m, i) => m === message[i]) ? text : JSON.stringify(batch);
@@ -52,7 +63,7 @@ export class Redactor {
    * keep their key and lose their value.
    */
   text(text: string): string {
-    if (!this.options.enabled || !this.mayContain(text)) return text;
+    if (this.keeps(text)) return text;
     const nested = this.nestedJson(text, 0);
     if (nested !== text) return nested as string;
     return text.replace(TEXT_SECRET, (_all, key: string, sep: string, value: string) =>
@@ -76,9 +87,15 @@ export class Redactor {
     return out;
   }
 
-  /** A cheap test on the raw text: could any key in it be secret? (`\u` escapes can hide a name.) */
+  /**
+   * A cheap test on the raw text: could any key in it be secret? Each word holding a secret
+   * name counts, but for the protocol's own fields (every call of a client that follows
+   * progress carries a `progressToken`). `\u` escapes can hide a name: then it may.
+   */
   private mayContain(text: string): boolean {
-    if (SECRET_KEY.test(text) || text.includes('\\u')) return true;
+    if (text.includes('\\u')) return true;
+    SECRET_WORD.lastIndex = 0;
+    for (let m; (m = SECRET_WORD.exec(text)) !== null; ) if (!PROTOCOL_FIELDS.has(m[0])) return true;
     if (this.extra.size === 0) return false;
     const lower = text.toLowerCase();
     for (const k of this.extra) if (lower.includes(k)) return true;

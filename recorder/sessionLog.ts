@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '../store/decisionLog.js';
-import { encodeRow, SpoolFile, type SpoolRow } from '../store/spool.js';
+import { encodeRow, SpoolFile, type RawRow, type SpoolRow } from '../store/spool.js';
 import type { Store } from '../store/store.js';
 import type { Direction } from '../store/types.js';
 
@@ -69,6 +69,13 @@ export class SessionLog {
 
   message(seq: number, t: number, dir: Direction, raw: string, method: string | null, id: string | null): void {
     this.batch.push({ kind: 'message', seq, t, dir, raw, method, id });
+  }
+
+  /** A line spooled before it is parsed (see RawRow): fill in its `facts` once it is. */
+  raw(seq: number, t: number, dir: Direction, raw: string): RawRow {
+    const row: RawRow = { kind: 'raw', seq, t, dir, raw };
+    this.batch.push(row);
+    return row;
   }
 
   event(seq: number, t: number, event: string, data: unknown): void {

@@ -33,15 +33,65 @@ import type { Direction } from './types.js';
  * middle of a write) is incomplete and ignored: it had not been forwarded.
  *   ["s", sessionId]                                    the first row: whose rows these are
  *   ["m", seq, t, dir, method, rpcId, length] raw       a message (its raw text)
+ *   ["r", seq, t, dir, length] raw                      a line not parsed before it was forwarded: a
+ *                                                       message, or a `non-json` event if it is not JSON
  *   ["e", seq, t, event, length] data                   an event (its data as JSON, or empty)
  *   ["d", length] record                                a decision (DecisionRecord as JSON)
  *   ["l", id, t, keepMs, length] key                    a call a sole gateway counted (store/sqliteLimiter.ts)
  */
 export type SpoolRow =
   | { kind: 'message'; seq: number; t: number; dir: Direction; raw: string; method: string | null; id: string | null }
+  | RawRow
   | { kind: 'event'; seq: number; t: number; event: string; data: string | null }
   | { kind: 'decision'; record: DecisionRecord }
   | { kind: 'limit'; id: number; key: string; t: number; keepMs: number };
+
+/**
+ * A line spooled as it arrived, before anyone parsed it (nothing in it needed redacting, so the
+ * stored text is the line whatever it holds). `facts` is filled in once it is parsed, after it was
+ * forwarded; a row without them is parsed when it is copied into the db.
+ */
+export interface RawRow {
+  kind: 'raw';
+  seq: number;
+  t: number;
+  dir: Direction;
+  raw: string;
+  /** The message's method and id (`messageFacts`), or null: not JSON. */
+  facts?: MessageFacts | null;
+}
+
+/** The columns of a message row besides its text. */
+export interface MessageFacts {
+  /** The method (of a batch's first element), if a string. */
+  method: string | null;
+  /** The JSON-RPC id (of a batch's first element) as JSON text, if any. */
+  id: string | null;
+}
+
+/** The method and id of a parsed message (a batch is known by its first element). */
+export function messageFacts(json: unknown): MessageFacts {
+  const first = (Array.isArray(json) ? json[0] : json) as { method?: unknown; id?: unknown } | null | undefined;
+  return {
+    method: typeof first?.method === 'string' ? first.method : null,
+    id: first?.id === undefined || first.id === null ? null : JSON.stringify(first.id),
+  };
+}
+
+/** The facts of a raw line: parsed now if they were not yet; null if it is not JSON. */
+export function rawFacts(row: RawRow): MessageFacts | null {
+  if (row.facts !== undefined) return row.facts;
+  try {
+    return messageFacts(JSON.parse(row.raw));
+  } catch {
+    return null;
+  }
+}
+
+/** The `non-json` event's data for a line that is not JSON (the recorder's, and a raw row's). */
+export function nonJsonData(dir: Direction, text: string): string {
+  return JSON.stringify({ dir, text });
+}
 
 /**
  * This machine and pid namespace. A pid can only be checked by a process that shares both; a
@@ -69,6 +119,8 @@ export function encodeRow(row: SpoolRow): string {
       const id = row.id === null ? 'null' : JSON.stringify(row.id);
       return `["m",${row.seq},${row.t},"${row.dir}",${method},${id},${Buffer.byteLength(row.raw)}]\n${row.raw}\n`;
     }
+    case 'raw':
+      return `["r",${row.seq},${row.t},"${row.dir}",${Buffer.byteLength(row.raw)}]\n${row.raw}\n`;
     case 'event': {
       const data = row.data ?? '';
       return `${JSON.stringify(['e', row.seq, row.t, row.event, row.data === null ? -1 : Buffer.byteLength(data)])}\n${data}\n`;
@@ -111,6 +163,9 @@ export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; row
     if (kind === 'm') {
       const [, seq, t, dir, method, id] = header as [string, number, number, Direction, string | null, string | null];
       rows.push({ kind: 'message', seq, t, dir, raw: payload, method, id });
+    } else if (kind === 'r') {
+      const [, seq, t, dir] = header as [string, number, number, Direction];
+      rows.push({ kind: 'raw', seq, t, dir, raw: payload });
     } else if (kind === 'e') {
       const [, seq, t, event] = header as [string, number, number, string];
       rows.push({ kind: 'event', seq, t, event, data: length < 0 ? null : payload });

@@ -5,7 +5,7 @@ import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import { listSpools, readSpool, type SpoolRow } from './spool.js';
+import { listSpools, nonJsonData, rawFacts, readSpool, type SpoolRow } from './spool.js';
 import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
@@ -99,6 +99,11 @@ export class Store {
         else if (!session) continue;
         else if (r.kind === 'message') {
           spoolMessage.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
+        } else if (r.kind === 'raw') {
+          const facts = rawFacts(r);
+          if (facts)
+            spoolMessage.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
+          else spoolEvent.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
         } else if (r.kind === 'event') spoolEvent.run(sessionId, r.seq, r.t, r.event, r.data);
         else this.decisions.record(r.record);
       }

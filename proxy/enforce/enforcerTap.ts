@@ -58,6 +58,8 @@ export class EnforcerTap implements Tap {
   private elicitation = false;
   private readonly inFlight = new InFlightRequests();
   private readonly listRequests = new Set<string>();
+  /** Server frames forwarded in this batch without a look: their answers release ids at `settle`. */
+  private readonly answers: Frame[] = [];
   private readonly queue: QueueAsker;
   private elicit: ElicitationAsker | undefined;
   private readonly log: (line: string) => void;
@@ -69,9 +71,25 @@ export class EnforcerTap implements Tap {
   }
 
   onFrame(frame: Frame, ctx: TapContext): TapAction {
+    if (frame.dir === 's2c' && this.listRequests.size === 0) {
+      // Nothing of the server's to rewrite: its answers release their ids once forwarded (settle).
+      this.answers.push(frame);
+      return undefined;
+    }
     const json = frame.json();
     if (json === NOT_JSON) return undefined; // no server can read it as a call either
     return frame.dir === 'c2s' ? this.fromClient(frame, json, ctx) : this.fromServer(json);
+  }
+
+  /** The batch was forwarded: the ids the server answered in it may be used again. */
+  settle(): void {
+    for (const frame of this.answers) {
+      const json = frame.json();
+      for (const m of Array.isArray(json) ? json : [json]) {
+        if (isRecord(m) && m.method === undefined && m.id !== undefined) this.inFlight.release(m.id as RequestId);
+      }
+    }
+    this.answers.length = 0;
   }
 
   close(): void {
@@ -285,13 +303,8 @@ export class EnforcerTap implements Tap {
     if (this.elicitation) this.elicit = new ElicitationAsker((m) => ctx.send('s2c', m), this.o.approvalTimeoutMs);
   }
 
+  /** A server frame while a `tools/list` is pending: its result may lose tools. */
   private fromServer(json: unknown): TapAction {
-    // The common case: one response, no tools/list pending: release its id, nothing to rewrite.
-    if (this.listRequests.size === 0 && !Array.isArray(json)) {
-      if (isRecord(json) && json.method === undefined && json.id !== undefined)
-        this.inFlight.release(json.id as RequestId);
-      return undefined;
-    }
     const list = Array.isArray(json) ? json : [json];
     let changed = false;
     const out = list.map((m) => {

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../recorder/redact.js';
+import { Redactor, SECRET_KEY } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
 
 const apply = (r: Redactor, m: unknown) => JSON.parse(r.apply(JSON.stringify(m), m)) as unknown;
@@ -102,5 +103,80 @@ describe('Redactor on free text and command lines', () => {
       ],
     );
     expect(new Redactor({ enabled: false }).argv(['--token', 'K'])).toEqual(['--token', 'K']);
+  });
+});
+
+describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
+  const r = new Redactor({ enabled: true, extraKeys: ['ssn'] });
+  // Keys near the secret names: protocol fields, look-alikes, case and separator variants.
+  const key = fc.oneof(
+    fc.constantFrom(
+      'progressToken',
+      'maxTokens',
+      'ProgressToken',
+      'progressToken2',
+      'x-progressToken',
+      'token',
+      'api-key',
+      'API_KEY',
+      'ssn',
+      'SSN',
+      'cookie',
+      'name',
+      'text',
+      'Authorization',
+      'my token',
+      'a\ttoken',
+    ),
+    fc.string({ maxLength: 6 }),
+  );
+  const value = fc.letrec<{ v: unknown }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.string({ maxLength: 8 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+    ),
+  })).v;
+  // A text result holding JSON is redacted inside too.
+  const nested = fc.dictionary(key, value, { maxKeys: 3 }).map((o) => JSON.stringify(o));
+  const message = fc.record({
+    jsonrpc: fc.constant('2.0'),
+    id: fc.nat(),
+    params: fc.dictionary(key, fc.oneof(value, nested), { maxKeys: 4 }),
+  });
+
+  // The oracle, apart from the Redactor: a key redaction applies to, anywhere (JSON in strings too).
+  const secret = (k: string) =>
+    (SECRET_KEY.test(k) && k !== 'progressToken' && k !== 'maxTokens') || k.toLowerCase() === 'ssn';
+  const hasSecretKey = (v: unknown): boolean => {
+    if (typeof v === 'string') {
+      try {
+        return hasSecretKey(JSON.parse(v));
+      } catch {
+        return false;
+      }
+    }
+    if (v === null || typeof v !== 'object') return false;
+    return Object.entries(v).some(([k, w]) => (!Array.isArray(v) && secret(k)) || hasSecretKey(w));
+  };
+
+  it('never keeps a line that holds a key redaction applies to', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        const text = JSON.stringify(m);
+        if (hasSecretKey(m)) expect(r.keeps(text)).toBe(false);
+        else if (r.keeps(text)) expect(r.apply(text, m)).toBe(text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('keeps a call whose only secret-looking key is the protocol’s progressToken', () => {
+    const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', _meta: { progressToken: 3 } } };
+    expect(r.keeps(JSON.stringify(call))).toBe(true);
+    expect(r.keeps(JSON.stringify({ ...call, params: { ...call.params, arguments: { token: 'x' } } }))).toBe(false);
   });
 });
