@@ -1,3 +1,5 @@
+import { COMPLEX, scanEnvelope, type Envelope, type INVALID } from './envelope.js';
+
 /** Which way a message travels: client → server or server → client. */
 export type Direction = 'c2s' | 's2c';
 
@@ -22,6 +24,7 @@ export class Frame {
   private parsed: unknown = undefined;
   private didParse = false;
   private textCache: string | undefined;
+  private envelopeCache: Envelope | typeof INVALID | typeof COMPLEX | undefined;
   /** Set by taps for the taps after them, e.g. the recorder's `seq` for the enforcer's audit. */
   readonly notes: { seq?: number; t?: number } = {};
 
@@ -61,6 +64,15 @@ export class Frame {
       this.textCache = this.bytes.toString('utf8', 0, end);
     }
     return this.textCache;
+  }
+
+  /**
+   * The line's JSON-RPC envelope read without building objects (see envelope.ts), once; COMPLEX
+   * when `json()` must be asked instead (and when the frame is parsed already: then it is free).
+   */
+  envelope(): Envelope | typeof INVALID | typeof COMPLEX {
+    if (this.didParse) return COMPLEX;
+    return (this.envelopeCache ??= scanEnvelope(this.text()));
   }
 
   /** The parsed message (an object, or an array for a batch), or NOT_JSON. Parsed once. */

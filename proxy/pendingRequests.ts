@@ -1,18 +1,16 @@
-import type { RpcMessage } from './frame.js';
-
 /** Requests the server has received and not yet answered, to answer them if it dies. */
 export class PendingRequests {
   /** Keyed by the id itself: `1` and `"1"` are different keys, as they are different ids. */
   private readonly byKey = new Map<unknown, unknown>();
 
-  /** A client request went to the server. */
-  sent(m: RpcMessage): void {
-    this.byKey.set(keyOf(m.id), m.id);
+  /** A client request (of this id) went to the server. */
+  sent(id: unknown): void {
+    this.byKey.set(keyOf(id), id);
   }
 
-  /** The server answered. */
-  answered(m: RpcMessage): void {
-    this.byKey.delete(keyOf(m.id));
+  /** The server answered (the request of this id). */
+  answered(id: unknown): void {
+    this.byKey.delete(keyOf(id));
   }
 
   /** The ids still waiting, in the order they were sent; clears the set. */

@@ -1,3 +1,4 @@
+import { COMPLEX, INVALID, envelopeIsRequest, envelopeIsResponse } from './envelope.js';
 import { Frame, isRequest, isResponse, type Direction } from './frame.js';
 import { LineSplitter } from './lineSplitter.js';
 import { PendingRequests } from './pendingRequests.js';
@@ -131,8 +132,18 @@ export class Pump {
    * waits until the frames are on their way (a frame parses once; the taps share it).
    */
   private settle(out: { sent: Frame[]; received: Frame[] }): void {
-    for (const frame of out.received) for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m);
-    for (const frame of out.sent) for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m);
+    for (const frame of out.received) {
+      const e = frame.envelope();
+      if (e === COMPLEX) {
+        for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m.id);
+      } else if (e !== INVALID && envelopeIsResponse(e)) this.pending.answered(e.id);
+    }
+    for (const frame of out.sent) {
+      const e = frame.envelope();
+      if (e === COMPLEX) {
+        for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m.id);
+      } else if (e !== INVALID && envelopeIsRequest(e)) this.pending.sent(e.id);
+    }
     for (const tap of this.options.taps) if (tap.settle) this.guard(() => tap.settle!());
   }
 

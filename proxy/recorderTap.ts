@@ -3,7 +3,8 @@ import { NOT_JSON, type Frame } from './frame.js';
 import type { PumpEvent, Tap } from './tap.js';
 import type { Store } from '../store/store.js';
 import { SessionLog, type SessionLogOptions } from '../recorder/sessionLog.js';
-import { messageFacts, type RawRow } from '../store/spool.js';
+import { messageFacts, type MessageFacts, type RawRow } from '../store/spool.js';
+import { COMPLEX, INVALID } from './envelope.js';
 import type { Redactor } from '../recorder/redact.js';
 
 /**
@@ -54,11 +55,19 @@ export class RecorderTap implements Tap {
     return undefined;
   }
 
-  /** The batch was forwarded: the lines spooled unparsed are parsed now (each frame keeps its parse). */
+  /** The batch was forwarded: the lines spooled unparsed are read now, for their method and id. */
   settle(): void {
     for (let i = 0; i < this.unsettled.length; i += 2) {
-      const json = (this.unsettled[i] as Frame).json();
-      (this.unsettled[i + 1] as RawRow).facts = json === NOT_JSON ? null : messageFacts(json);
+      const frame = this.unsettled[i] as Frame;
+      const e = frame.envelope();
+      let facts: MessageFacts | null;
+      if (e === INVALID) facts = null;
+      else if (e !== COMPLEX) facts = { method: e.method, id: e.idText };
+      else {
+        const json = frame.json();
+        facts = json === NOT_JSON ? null : messageFacts(json);
+      }
+      (this.unsettled[i + 1] as RawRow).facts = facts;
     }
     this.unsettled.length = 0;
   }
