@@ -36,7 +36,9 @@ import type { Direction } from './types.js';
  *   ["r", seq, t, dir, length] raw                      a line not parsed before it was forwarded: a
  *                                                       message, or a `non-json` event if it is not JSON
  *   ["e", seq, t, event, length] data                   an event (its data as JSON, or empty)
- *   ["d", length] record                                a decision (DecisionRecord as JSON)
+ *   ["a", seq, rpcId, tool, decision, reason, rule,     a decision of the spool's session
+ *    retryAfterMs, policySha256, at, enforced, n, 0]
+ *   ["d", length] record                                a decision (DecisionRecord as JSON; older spools)
  *   ["l", id, t, keepMs, length] key                    a call a sole gateway counted (store/sqliteLimiter.ts)
  */
 export type SpoolRow =
@@ -126,11 +128,27 @@ export function encodeRow(row: SpoolRow): string {
       return `${JSON.stringify(['e', row.seq, row.t, row.event, row.data === null ? -1 : Buffer.byteLength(data)])}\n${data}\n`;
     }
     case 'decision': {
-      const text = JSON.stringify(row.record);
-      return `${JSON.stringify(['d', Buffer.byteLength(text)])}\n${text}\n`;
+      // An array, not the record's JSON: no key names to write (twice as fast, on the forwarding path).
+      const r = row.record;
+      const header = JSON.stringify([
+        'a',
+        r.seq,
+        r.rpcId ?? null,
+        r.tool,
+        r.decision,
+        r.reason,
+        r.rule,
+        r.retryAfterMs ?? null,
+        r.policySha256,
+        r.at,
+        r.enforced ? 1 : 0,
+        r.n ?? null,
+        0,
+      ]);
+      return `${header}\n\n`;
     }
     case 'limit':
-      return `${JSON.stringify(['l', row.id, row.t, row.keepMs, Buffer.byteLength(row.key)])}\n${row.key}\n`;
+      return `["l",${row.id},${row.t},${row.keepMs},${Buffer.byteLength(row.key)}]\n${row.key}\n`;
   }
 }
 
@@ -169,6 +187,36 @@ export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; row
     } else if (kind === 'e') {
       const [, seq, t, event] = header as [string, number, number, string];
       rows.push({ kind: 'event', seq, t, event, data: length < 0 ? null : payload });
+    } else if (kind === 'a') {
+      const [, seq, rpcId, tool, decision, reason, rule, retryAfterMs, policySha256, at, enforced, n] = header as [
+        string,
+        number,
+        string | null,
+        string,
+        DecisionRecord['decision'],
+        string,
+        string,
+        number | null,
+        string,
+        number,
+        number,
+        number | null,
+      ];
+      const record: DecisionRecord = {
+        sessionId: sessionId ?? '',
+        seq,
+        rpcId,
+        tool,
+        decision,
+        reason,
+        rule,
+        policySha256,
+        at,
+        enforced: enforced === 1,
+      };
+      if (retryAfterMs !== null) record.retryAfterMs = retryAfterMs;
+      if (n !== null) record.n = n;
+      rows.push({ kind: 'decision', record });
     } else if (kind === 'd') {
       rows.push({ kind: 'decision', record: JSON.parse(payload) as DecisionRecord });
     } else if (kind === 'l') {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SessionLog } from '../../recorder/sessionLog.js';
+import type { DecisionRecord } from '../../store/decisionLog.js';
 import { decodeSpool, encodeRow, spoolDir, type SpoolRow } from '../../store/spool.js';
 import { SqliteLimiter } from '../../store/sqliteLimiter.js';
 import { openStore } from '../../store/store.js';
@@ -27,6 +28,41 @@ const row: fc.Arbitrary<SpoolRow> = fc.oneof(
     event: fc.string(),
     data: fc.option(fc.string({ unit: 'binary' })),
   }),
+  fc.record({
+    kind: fc.constant('raw' as const),
+    seq: fc.nat(),
+    t: fc.nat(),
+    dir: fc.constantFrom('c2s' as const, 's2c' as const),
+    raw: fc.string({ unit: 'binary' }),
+  }),
+  fc.record({
+    kind: fc.constant('limit' as const),
+    id: fc.nat(),
+    key: fc.string({ unit: 'binary' }),
+    t: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0 }).map((x) => x + 0),
+    keepMs: fc.nat(),
+  }),
+  fc
+    .record({
+      seq: fc.nat(),
+      rpcId: fc.option(fc.string()),
+      tool: fc.string({ unit: 'binary' }),
+      decision: fc.constantFrom('allow' as const, 'deny' as const, 'throttle' as const, 'approval' as const),
+      reason: fc.string({ unit: 'binary' }),
+      rule: fc.string(),
+      retryAfterMs: fc.option(fc.nat()),
+      policySha256: fc.string(),
+      // A time: JSON has no -0.
+      at: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => x + 0),
+      enforced: fc.boolean(),
+      n: fc.option(fc.nat()),
+    })
+    .map(({ retryAfterMs, n, ...r }): SpoolRow => {
+      const record: DecisionRecord = { sessionId: 'S1', ...r };
+      if (retryAfterMs !== null) record.retryAfterMs = retryAfterMs;
+      if (n !== null) record.n = n;
+      return { kind: 'decision', record };
+    }),
 );
 
 describe('the spool format', () => {
