@@ -10,8 +10,19 @@ const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
 export const REDACTED = '[REDACTED]';
 
-/** A whole word (a key's letters, digits, `_` and `-`) holding a secret name. */
-const SECRET_WORD = /[\w-]*(?:authorization|token|secret|password|api[-_]?key|cookie)[\w-]*/gi;
+/** SECRET_KEY, to find every occurrence in a text. */
+const SECRET_NAME = new RegExp(SECRET_KEY.source, 'gi');
+
+/** A character of a key's word: a letter, a digit, `_` or `-`. */
+const isWordChar = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+
+/** The whole word around text[start, end): as far as word characters go either side. */
+function wordAround(text: string, start: number, end: number): string {
+  while (start > 0 && isWordChar(text.charCodeAt(start - 1))) start--;
+  while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
+  return text.slice(start, end);
+}
 
 /** `key: value` / `key=value` in free text, the key matching SECRET_KEY (quotes allowed). */
 const TEXT_SECRET =
@@ -94,8 +105,10 @@ export class Redactor {
    */
   private mayContain(text: string): boolean {
     if (text.includes('\\u')) return true;
-    SECRET_WORD.lastIndex = 0;
-    for (let m; (m = SECRET_WORD.exec(text)) !== null; ) if (!PROTOCOL_FIELDS.has(m[0])) return true;
+    SECRET_NAME.lastIndex = 0;
+    for (let m; (m = SECRET_NAME.exec(text)) !== null; ) {
+      if (!PROTOCOL_FIELDS.has(wordAround(text, m.index, SECRET_NAME.lastIndex))) return true;
+    }
     if (this.extra.size === 0) return false;
     const lower = text.toLowerCase();
     for (const k of this.extra) if (lower.includes(k)) return true;
