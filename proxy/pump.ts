@@ -132,6 +132,11 @@ export class Pump {
    * waits until the frames are on their way (a frame parses once; the taps share it).
    */
   private settle(out: { sent: Frame[]; received: Frame[] }): void {
+    this.guard(() => this.track(out));
+    for (const tap of this.options.taps) if (tap.settle) this.guard(() => tap.settle!());
+  }
+
+  private track(out: { sent: Frame[]; received: Frame[] }): void {
     for (const frame of out.received) {
       const e = frame.envelope();
       if (e === COMPLEX) {
@@ -144,7 +149,6 @@ export class Pump {
         for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m.id);
       } else if (e !== INVALID && envelopeIsRequest(e)) this.pending.sent(e.id);
     }
-    for (const tap of this.options.taps) if (tap.settle) this.guard(() => tap.settle!());
   }
 
   /** Takes a frame through the taps from index `from` on, in its direction, then to its side. */

@@ -97,6 +97,10 @@ describe('scanEnvelope', () => {
     expect(scanEnvelope('{"i\\u0064":1}')).toBe(COMPLEX);
     expect(scanEnvelope('{"id":{"a":1}}')).toBe(COMPLEX);
     expect(scanEnvelope('{"id":1,"result":{}')).toBe(INVALID);
+    // Deep nesting (valid, and JSON.parse reads it): no stack overflow, JSON.parse decides.
+    const deep = `{"jsonrpc":"2.0","id":1,"result":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
+    expect(scanEnvelope(deep)).toBe(COMPLEX);
+    expect(scanEnvelope(`{"id":1,"result":${'['.repeat(20_000)}}`)).toBe(COMPLEX);
     expect(scanEnvelope('')).toBe(INVALID);
     expect(scanEnvelope('{"jsonrpc":"2.0","id":7,"result":{"content":[]}}')).toEqual({
       method: null,

@@ -92,3 +92,26 @@ describe('RecorderTap', () => {
     fresh.close();
   });
 });
+
+describe('RecorderTap on deep JSON', () => {
+  it('a line nested 20 000 deep is forwarded, recorded as a message, and its request is answered', () => {
+    const store = openStore(join(tempDir(), 'deep.db'));
+    store.insertSession({ id: 'S', startedAt: new Date().toISOString(), transport: 'stdio' });
+    const tap = new RecorderTap(store, 'S', new Redactor({ enabled: true }));
+    let sent = '';
+    let t = 0;
+    const pump = new Pump({ taps: [tap], clock: () => ++t, write: (_dir, bytes) => (sent += bytes.toString()) });
+    const deep = `{"jsonrpc":"2.0","id":1,"result":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}\n`;
+    pump.receive('c2s', Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}\n'));
+    expect(pump.pendingCount).toBe(1);
+    pump.receive('s2c', Buffer.from(deep));
+    expect(sent.endsWith(deep)).toBe(true);
+    expect(pump.pendingCount).toBe(0);
+    tap.log.copy();
+    expect(store.db.prepare(`SELECT seq, dir, rpc_id FROM messages ORDER BY seq`).all()).toEqual([
+      { seq: 0, dir: 'c2s', rpc_id: '1' },
+      { seq: 1, dir: 's2c', rpc_id: '1' },
+    ]);
+    store.close();
+  });
+});
