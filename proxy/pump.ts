@@ -39,6 +39,8 @@ export class Pump {
   /** The batch being built: what to write to each side, and the frames to settle after. */
   private out: { c2s: Buffer[]; s2c: Buffer[]; sent: Frame[]; received: Frame[] } | undefined;
   private serverGone = false;
+  /** The server's last bytes to the client ended without a newline (it died mid-line). */
+  private clientLineOpen = false;
   private gone = '';
 
   constructor(private readonly options: PumpOptions) {
@@ -60,7 +62,9 @@ export class Pump {
   /** The side's stream ended: an unterminated last line is passed on as it is. */
   end(dir: Direction): void {
     const rest = this.splitters[dir].end();
-    if (rest) this.process(dir, [rest]);
+    if (!rest) return;
+    this.process(dir, [rest]);
+    if (dir === 's2c') this.clientLineOpen = true;
   }
 
   event(event: PumpEvent): void {
@@ -185,6 +189,12 @@ export class Pump {
 
   /** Answers a request the server will never answer (it is gone), from the server's edge. */
   private answerGone(id: unknown): void {
+    // The server died in the middle of a line: our answers start on a line of their own (glued
+    // to the fragment, the client could read neither).
+    if (this.clientLineOpen) {
+      this.out!.s2c.push(NEWLINE);
+      this.clientLineOpen = false;
+    }
     const reply = {
       jsonrpc: '2.0',
       id,
@@ -214,6 +224,8 @@ export class Pump {
     }
   }
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /**
  * One buffer of the frames to write. Frames forwarded untouched are adjacent slices of the chunk

@@ -17,16 +17,28 @@ const SECRET_NAME = new RegExp(SECRET_KEY.source, 'gi');
 const isWordChar = (c: number) =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
 
-/** The whole word around text[start, end): as far as word characters go either side. */
-function wordAround(text: string, start: number, end: number): string {
-  while (start > 0 && isWordChar(text.charCodeAt(start - 1))) start--;
+const QUOTE = 34;
+
+/** The whole word around text[start, end) (not before `from`): as far as word characters go. */
+function wordBounds(text: string, start: number, end: number, from = 0): [number, number] {
+  while (start > from && isWordChar(text.charCodeAt(start - 1))) start--;
   while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
-  return text.slice(start, end);
+  return [start, end];
 }
 
-/** `key: value` / `key=value` in free text, the key matching SECRET_KEY (quotes allowed). */
-const TEXT_SECRET =
-  /("?[\w-]*(?:authorization|token|secret|password|api[-_]?key|cookie)[\w-]*"?)(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/gi;
+/**
+ * Whether the secret name at text[start, end) is only a protocol field's key: the whole quoted
+ * string `"progressToken"` or `"maxTokens"` (not `"x.progressToken"`, which redaction would take).
+ */
+function protocolKey(text: string, start: number, end: number): boolean {
+  const [from, to] = wordBounds(text, start, end);
+  return (
+    text.charCodeAt(from - 1) === QUOTE && text.charCodeAt(to) === QUOTE && PROTOCOL_FIELDS.has(text.slice(from, to))
+  );
+}
+
+/** After a secret key in free text: the separator, then the value (`Bearer x`, `"x y"`, `x`). */
+const SEPARATOR_VALUE = /(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/iy;
 
 const quoted = (value: string) => (value.startsWith('"') ? `"${REDACTED}"` : REDACTED);
 
@@ -77,9 +89,28 @@ export class Redactor {
     if (this.keeps(text)) return text;
     const nested = this.nestedJson(text, 0);
     if (nested !== text) return nested as string;
-    return text.replace(TEXT_SECRET, (_all, key: string, sep: string, value: string) =>
-      PROTOCOL_FIELDS.has(key.replace(/"/g, '')) ? `${key}${sep}${value}` : `${key}${sep}${quoted(value)}`,
-    );
+    // `key: value` / `key=value`, the key holding a secret name (quotes allowed). Found from each
+    // secret name outward, in one pass: a regex that starts with the key's word tries every
+    // position of a long word, and stalled forwarding for seconds on a 100 KB line.
+    let out = '';
+    let done = 0;
+    SECRET_NAME.lastIndex = 0;
+    for (let m; (m = SECRET_NAME.exec(text)) !== null; ) {
+      const [start, end] = wordBounds(text, m.index, SECRET_NAME.lastIndex, done);
+      const keyEnd = text.charCodeAt(end) === QUOTE ? end + 1 : end;
+      SEPARATOR_VALUE.lastIndex = keyEnd;
+      const v = SEPARATOR_VALUE.exec(text);
+      if (!v) {
+        SECRET_NAME.lastIndex = end;
+        continue;
+      }
+      if (!PROTOCOL_FIELDS.has(text.slice(start, end))) {
+        out += `${text.slice(done, keyEnd)}${v[1]}${quoted(v[2]!)}`;
+        done = SEPARATOR_VALUE.lastIndex;
+      }
+      SECRET_NAME.lastIndex = SEPARATOR_VALUE.lastIndex;
+    }
+    return done === 0 ? text : out + text.slice(done);
   }
 
   /**
@@ -99,15 +130,15 @@ export class Redactor {
   }
 
   /**
-   * A cheap test on the raw text: could any key in it be secret? Each word holding a secret
-   * name counts, but for the protocol's own fields (every call of a client that follows
-   * progress carries a `progressToken`). `\u` escapes can hide a name: then it may.
+   * A cheap test on the raw text: could any key in it be secret? Each secret name in it counts,
+   * but for the protocol's own fields as whole keys (every call of a client that follows
+   * progress carries a `"progressToken"`). `\u` escapes can hide a name: then it may.
    */
   private mayContain(text: string): boolean {
     if (text.includes('\\u')) return true;
     SECRET_NAME.lastIndex = 0;
     for (let m; (m = SECRET_NAME.exec(text)) !== null; ) {
-      if (!PROTOCOL_FIELDS.has(wordAround(text, m.index, SECRET_NAME.lastIndex))) return true;
+      if (!protocolKey(text, m.index, SECRET_NAME.lastIndex)) return true;
     }
     if (this.extra.size === 0) return false;
     const lower = text.toLowerCase();

@@ -235,6 +235,7 @@ export class SqliteLimiter implements Limiter {
 
   wait(key: string, windowMs: number, max: number, now: number): number {
     if (max <= 0) return Infinity;
+    key = storable(key);
     if (this.blocked) throw this.blocked;
     if (!this.sole && !this.db.inTransaction) this.sync();
     const line = this.line(key, windowMs);
@@ -246,6 +247,7 @@ export class SqliteLimiter implements Limiter {
   }
 
   record(key: string, now: number, windowMs: number): void {
+    key = storable(key);
     this.atomically(() => {
       const line = this.line(key, windowMs);
       const last = line.times.length > line.head ? line.times[line.times.length - 1]! : -Infinity;
@@ -375,4 +377,13 @@ export class SqliteLimiter implements Limiter {
       line.head = 0;
     }
   }
+}
+
+/**
+ * A key as the db gives it back: SQLite stores text as UTF-8, where a lone surrogate (a client
+ * name `"q\ud800"`) becomes U+FFFD. Counted under the stored spelling, a restart finds the
+ * budget it left (else it read another key back and started afresh).
+ */
+function storable(key: string): string {
+  return /[\ud800-\udfff]/.test(key) ? Buffer.from(key, 'utf8').toString('utf8') : key;
 }

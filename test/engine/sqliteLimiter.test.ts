@@ -43,6 +43,21 @@ describe('SqliteLimiter over a db file', () => {
     ]);
   });
 
+  it('keeps the budget of a key the db cannot store as is (a grant with a lone surrogate)', () => {
+    const file = join(dir, 'surrogate.db');
+    const open = () => {
+      const store = openStore(file);
+      return { store, limiter: new SqliteLimiter(store) };
+    };
+    const key = 'grant|tools.t|0|q\ud800';
+    const first = open();
+    first.limiter.atomically(() => first.limiter.record(key, 1000, 60_000));
+    first.store.close();
+    const again = open();
+    expect(again.limiter.wait(key, 60_000, 1, 2000)).toBe(59_000);
+    again.store.close();
+  });
+
   it('is conservative under clock skew between processes: never allows more than a time-ordered stream', () => {
     const store = openStore(':memory:');
     try {

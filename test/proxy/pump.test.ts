@@ -147,4 +147,16 @@ describe('Pump', () => {
   it('Frame.of serializes as the SDK does', () => {
     expect(Frame.of('s2c', { a: 1 }, 0).bytes.toString()).toBe('{"a":1}\n');
   });
+
+  it('a server that dies mid-line: its fragment is passed on, and the answers to pending requests start a line', () => {
+    const { pump, to } = harness([]);
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } })));
+    pump.receive('s2c', Buffer.from('{"jsonrpc":"2.0","method":"notifications/mess'));
+    pump.end('s2c');
+    pump.serverExited(1, null);
+    const [fragment, answer, rest] = to('s2c').split('\n');
+    expect(fragment).toBe('{"jsonrpc":"2.0","method":"notifications/mess');
+    expect(JSON.parse(answer!)).toMatchObject({ id: 1, error: { code: -32000 } });
+    expect(rest).toBe('');
+  });
 });

@@ -85,6 +85,8 @@ describe('Redactor on free text and command lines', () => {
     expect(r.text('connecting with api_key=XYZ123, retries=3')).toBe('connecting with api_key=[REDACTED], retries=3');
     expect(r.text('db password: "p w", ok')).toBe('db password: "[REDACTED]", ok');
     expect(r.text('progressToken: 7')).toBe('progressToken: 7');
+    expect(r.text('a "progressToken": 7, x.token=abc')).toBe('a "progressToken": 7, x.token=[REDACTED]');
+    expect(r.text('tokentoken=x;token')).toBe('tokentoken=[REDACTED];token');
     expect(r.text('nothing secret here')).toBe('nothing secret here');
     expect(new Redactor({ enabled: false }).text('token=S')).toBe('token=S');
   });
@@ -127,6 +129,10 @@ describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
       'Authorization',
       'my token',
       'a\ttoken',
+      'x.progressToken',
+      'progressToken ',
+      '$maxTokens',
+      '@progressToken',
     ),
     fc.string({ maxLength: 6 }),
   );
@@ -178,5 +184,13 @@ describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
     const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', _meta: { progressToken: 3 } } };
     expect(r.keeps(JSON.stringify(call))).toBe(true);
     expect(r.keeps(JSON.stringify({ ...call, params: { ...call.params, arguments: { token: 'x' } } }))).toBe(false);
+  });
+});
+
+describe('Redactor on long lines', () => {
+  it('takes one pass over a long word before a secret name (it used to try every position of it)', () => {
+    const r = new Redactor({ enabled: true });
+    const line = `${'a'.repeat(400_000)} token=SECRET ${'b'.repeat(400_000)}token`;
+    expect(r.text(line)).toBe(`${'a'.repeat(400_000)} token=[REDACTED] ${'b'.repeat(400_000)}token`);
   });
 });

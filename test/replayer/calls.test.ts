@@ -53,4 +53,17 @@ describe('JSONL round trip of raw messages', () => {
     expect(parsed.record.raw).toContain('12345678901234567890');
     expect(recordToJsonl(parsed.record)).toBe(line);
   });
+
+  it('imports what it exported of a line that is JSON but no JSON-RPC object (a server printing 42)', async () => {
+    const { parseJsonlLine, recordToJsonl } = await import('../../replayer/index.js');
+    for (const raw of ['42', 'null', '"text"']) {
+      const exported = recordToJsonl({ type: 'message', seq: 3, t: 9, dir: 's2c', raw });
+      const parsed = parseJsonlLine('f.jsonl', 1, exported);
+      if (parsed.kind !== 'record') throw new Error('not a record');
+      expect(recordToJsonl(parsed.record)).toBe(exported);
+    }
+    expect(() => parseJsonlLine('f.jsonl', 2, '{"type":"message","seq":1,"t":5,"dir":"c2s"}')).toThrow(
+      'f.jsonl:2: msg: expected the message (JSON)',
+    );
+  });
 });
