@@ -31,6 +31,9 @@ export interface ProxyExit {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The server's stderr is recorded by lines; one without a newline is cut at this length. */
+const STDERR_LINE_MAX = 64 * 1024;
+
 /**
  * Spawns the MCP server and pumps our stdin to its stdin and its stdout to our stdout through
  * the taps. Its stderr goes to ours (and to the taps as events). Resolves when the server has
@@ -82,12 +85,21 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   });
   child.stdout.on('data', (chunk: Buffer) => pump.receive('s2c', chunk));
 
+  // Passed through at once; recorded by whole lines, so that redaction sees `TOKEN=x` whole even
+  // when the server wrote it in two pieces (a line longer than 64 KiB is recorded in parts).
   const decoder = new StringDecoder('utf8');
+  let errLine = '';
+  const recordStderr = (data: string, all: boolean) => {
+    const text = errLine + data;
+    const cut = all || text.length > STDERR_LINE_MAX ? text.length : text.lastIndexOf('\n') + 1;
+    errLine = text.slice(cut);
+    if (cut > 0) pump.event({ kind: 'stderr', data: text.slice(0, cut), t: clock.micros() });
+  };
   child.stderr.on('data', (chunk: Buffer) => {
-    const data = decoder.write(chunk);
-    if (data) pump.event({ kind: 'stderr', data, t: clock.micros() });
     stderr.write(chunk);
+    recordStderr(decoder.write(chunk), false);
   });
+  child.stderr.on('end', () => recordStderr(decoder.end(), true));
 
   const forward = (signal: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -117,6 +129,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
       const finish = () => {
         if (done) return;
         done = true;
+        recordStderr('', true);
         pump.serverExited(code, signal);
         detach();
         const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);

@@ -10,6 +10,7 @@ const SECRETS = [
   'Bearer auth-client-9012',
   'sk-server-side-secret-9',
   'server-cookie-7',
+  'gh-stderr-split-3',
 ];
 const data = {
   query: 'q',
@@ -81,6 +82,11 @@ describe('record when things go wrong', () => {
     });
     const bytes = dbBytes(dir);
     for (const s of SECRETS) expect(bytes).not.toContain(s);
+    expect(
+      rec.records.find((r) => r.type === 'event' && r.event === 'stderr' && /GITHUB_TOKEN/.test(String(r.data))),
+    ).toMatchObject({
+      data: 'GITHUB_TOKEN=[REDACTED] (from toy)\n',
+    });
     const call = rec.c2s.find((m) => (m as { params?: { name?: string } }).params?.name === 'reflect') as {
       params: { arguments: { data: Record<string, unknown> } };
     };
@@ -98,7 +104,9 @@ describe('record when things go wrong', () => {
     const db = join(dir, 'rec.db');
     const { client } = await connect(process.execPath, recordArgs(db, [toy], ['--no-redact']));
     await client.callTool({ name: 'reflect', arguments: { data } });
+    await client.callTool({ name: 'print', arguments: {} });
     await client.close();
+    await closed(db);
     const bytes = dbBytes(dir);
     for (const s of SECRETS) expect(bytes).toContain(s);
     // --redact QUERY, through the same option parsing as a user's.
