@@ -10,6 +10,9 @@ const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
 export const REDACTED = '[REDACTED]';
 
+/** Nesting below which a message that may hold secrets is stored as `[REDACTED]`, not walked. */
+const MAX_DEPTH = 1000;
+
 /** SECRET_KEY, to find every occurrence in a text. */
 const SECRET_NAME = new RegExp(SECRET_KEY.source, 'gi');
 
@@ -166,6 +169,8 @@ export class Redactor {
   private walk(value: unknown, depth: number): unknown {
     if (typeof value === 'string') return depth < 8 ? this.nestedJson(value, depth) : value;
     if (value === null || typeof value !== 'object') return value;
+    // Deeper than any real message: stored as redacted rather than walked (no stack runs out).
+    if (depth > MAX_DEPTH) return REDACTED;
     if (Array.isArray(value)) {
       let out: unknown[] | undefined;
       value.forEach((v, i) => {

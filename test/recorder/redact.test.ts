@@ -194,3 +194,15 @@ describe('Redactor on long lines', () => {
     expect(r.text(line)).toBe(`${'a'.repeat(400_000)} token=[REDACTED] ${'b'.repeat(400_000)}token`);
   });
 });
+
+describe('Redactor on deep JSON', () => {
+  it('stores what lies deeper than 1000 levels as redacted, without running out of stack', () => {
+    const r = new Redactor({ enabled: true });
+    const text = `{"id":1,"result":{"token":"T","deep":${'['.repeat(20_000)}"x"${']'.repeat(20_000)}}}`;
+    const out = JSON.parse(r.apply(text, JSON.parse(text))) as { result: { token: string; deep: unknown } };
+    expect(out.result.token).toBe('[REDACTED]');
+    const deep = JSON.stringify(out.result.deep);
+    expect(deep).toMatch(/^\[+"\[REDACTED\]"\]+$/);
+    expect(deep.length).toBeLessThan(2020);
+  });
+});
