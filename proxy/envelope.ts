@@ -14,8 +14,8 @@ export interface Envelope {
   method: string | null;
   /** Whether there is a `method` key at all (a response has none). */
   hasMethod: boolean;
-  /** The id's value: undefined if there is no `id` key. */
-  id: string | number | null | undefined;
+  /** The id's value: undefined if there is no `id` key (a string, a number or null when scanned). */
+  id: unknown;
   /** The id as `JSON.stringify` of the parsed id writes it; null if absent or null. */
   idText: string | null;
   /** Has `result` or `error`. */

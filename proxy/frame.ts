@@ -1,4 +1,4 @@
-import { COMPLEX, scanEnvelope, type Envelope, type INVALID } from './envelope.js';
+import { COMPLEX, INVALID, scanEnvelope, type Envelope } from './envelope.js';
 
 /** Which way a message travels: client → server or server → client. */
 export type Direction = 'c2s' | 's2c';
@@ -75,6 +75,16 @@ export class Frame {
     return (this.envelopeCache ??= scanEnvelope(this.text()));
   }
 
+  /**
+   * The envelope of each JSON-RPC message in the frame (one, or a batch's members), or INVALID
+   * if the line is not JSON: scanned when it can be, read from `json()` when it must.
+   */
+  heads(): readonly Envelope[] | typeof INVALID {
+    const e = this.envelope();
+    if (e !== COMPLEX) return e === INVALID ? INVALID : [e];
+    return this.json() === NOT_JSON ? INVALID : this.messages().map(headOf);
+  }
+
   /** The parsed message (an object, or an array for a batch), or NOT_JSON. Parsed once. */
   json(): unknown {
     if (!this.didParse) {
@@ -103,4 +113,15 @@ export function isRequest(m: RpcMessage): boolean {
 
 export function isResponse(m: RpcMessage): boolean {
   return m.method === undefined && m.id !== undefined && ('result' in m || 'error' in m);
+}
+
+/** A parsed message's envelope, as `scanEnvelope` gives it for a plain line. */
+function headOf(m: RpcMessage): Envelope {
+  return {
+    method: typeof m.method === 'string' ? m.method : null,
+    hasMethod: m.method !== undefined,
+    id: m.id,
+    idText: m.id === undefined || m.id === null ? null : JSON.stringify(m.id),
+    answer: 'result' in m || 'error' in m,
+  };
 }

@@ -1,5 +1,5 @@
-import { COMPLEX, INVALID, envelopeIsRequest, envelopeIsResponse } from './envelope.js';
-import { Frame, isRequest, isResponse, type Direction } from './frame.js';
+import { INVALID, envelopeIsRequest, envelopeIsResponse } from './envelope.js';
+import { Frame, isRequest, type Direction } from './frame.js';
 import { LineSplitter } from './lineSplitter.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { PumpEvent, Tap, TapContext } from './tap.js';
@@ -142,16 +142,12 @@ export class Pump {
 
   private track(out: { sent: Frame[]; received: Frame[] }): void {
     for (const frame of out.received) {
-      const e = frame.envelope();
-      if (e === COMPLEX) {
-        for (const m of frame.messages()) if (isResponse(m)) this.pending.answered(m.id);
-      } else if (e !== INVALID && envelopeIsResponse(e)) this.pending.answered(e.id);
+      const heads = frame.heads();
+      if (heads !== INVALID) for (const e of heads) if (envelopeIsResponse(e)) this.pending.answered(e.id);
     }
     for (const frame of out.sent) {
-      const e = frame.envelope();
-      if (e === COMPLEX) {
-        for (const m of frame.messages()) if (isRequest(m)) this.pending.sent(m.id);
-      } else if (e !== INVALID && envelopeIsRequest(e)) this.pending.sent(e.id);
+      const heads = frame.heads();
+      if (heads !== INVALID) for (const e of heads) if (envelopeIsRequest(e)) this.pending.sent(e.id);
     }
   }
 

@@ -5,7 +5,7 @@ import { hasDuplicateKeys } from '../../engine/sourceLocation.js';
 import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
-import { COMPLEX, INVALID } from '../envelope.js';
+import { INVALID } from '../envelope.js';
 import { Frame, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
@@ -85,16 +85,9 @@ export class EnforcerTap implements Tap {
   /** The batch was forwarded: the ids the server answered in it may be used again. */
   settle(): void {
     for (const frame of this.answers) {
-      const e = frame.envelope();
-      if (e === INVALID) continue;
-      if (e !== COMPLEX) {
-        if (!e.hasMethod && e.id !== undefined) this.inFlight.release(e.id as RequestId);
-        continue;
-      }
-      const json = frame.json();
-      for (const m of Array.isArray(json) ? json : [json]) {
-        if (isRecord(m) && m.method === undefined && m.id !== undefined) this.inFlight.release(m.id as RequestId);
-      }
+      const heads = frame.heads();
+      if (heads === INVALID) continue;
+      for (const e of heads) if (!e.hasMethod && e.id !== undefined) this.inFlight.release(e.id as RequestId);
     }
     this.answers.length = 0;
   }
