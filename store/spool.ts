@@ -90,7 +90,7 @@ export function rawFacts(row: RawRow): MessageFacts | null {
   }
 }
 
-/** The `non-json` event's data for a line that is not JSON (the recorder's, and a raw row's). */
+/** A raw row's `non-json` event data: as the recorder writes it for a line it parsed (`{ dir, text }`). */
 export function nonJsonData(dir: Direction, text: string): string {
   return JSON.stringify({ dir, text });
 }
