@@ -10,6 +10,9 @@ const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
 export const REDACTED = '[REDACTED]';
 
+/** A JSON-RPC message's own members: never redacted (`id` pairs an answer with its request). */
+const ENVELOPE = new Set(['jsonrpc', 'id', 'method']);
+
 /** Nesting below which a message that may hold secrets is stored as `[REDACTED]`, not walked. */
 const MAX_DEPTH = 1000;
 
@@ -53,9 +56,9 @@ export interface RedactOptions {
 }
 
 /**
- * Replaces the values under secret keys, anywhere inside a message's `params`, `result` or
- * `error` (the JSON-RPC envelope is kept), and inside string values that are themselves JSON
- * (a tool result's text). The keys stay, so the replayable shape of arguments is kept.
+ * Replaces the values under secret keys anywhere in a message but its envelope (`jsonrpc`, `id`,
+ * `method`), and inside string values that are themselves JSON (a tool result's text). The keys
+ * stay, so the replayable shape of arguments is kept.
  */
 export class Redactor {
   private readonly extra: ReadonlySet<string>;
@@ -153,14 +156,19 @@ export class Redactor {
     return !PROTOCOL_FIELDS.has(key) && (SECRET_KEY.test(key) || this.extra.has(key.toLowerCase()));
   }
 
+  /**
+   * A message: every member but the envelope's own (`jsonrpc`, `id`, `method`, kept as they are
+   * so the recording still pairs requests and answers) is redacted like any object's: `params`,
+   * `result`, `error`, and whatever else a peer puts beside them (`"token": …` at the top level).
+   */
   private envelope(message: unknown): unknown {
-    if (message === null || typeof message !== 'object') return message;
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) return this.walk(message, 0);
     const m = message as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
-    for (const field of ['params', 'result', 'error']) {
-      if (!(field in m)) continue;
-      const v = this.walk(m[field], 0);
-      if (v !== m[field]) (out ??= { ...m })[field] = v;
+    for (const [k, v] of Object.entries(m)) {
+      if (ENVELOPE.has(k)) continue;
+      const w = this.isSecret(k) ? (v === REDACTED ? v : REDACTED) : this.walk(v, 0);
+      if (w !== v) (out ??= { ...m })[k] = w;
     }
     return out ?? message;
   }

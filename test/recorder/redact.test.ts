@@ -5,6 +5,23 @@ import { ulid } from '../../recorder/ulid.js';
 
 const apply = (r: Redactor, m: unknown) => JSON.parse(r.apply(JSON.stringify(m), m)) as unknown;
 
+/** Keys redaction applies to, for a Redactor with `--redact ssn` (an oracle apart from it). */
+const secret = (k: string) =>
+  (SECRET_KEY.test(k) && k !== 'progressToken' && k !== 'maxTokens') || k.toLowerCase() === 'ssn';
+
+/** JSON values whose object keys come from `key`. */
+const jsonValue = (key: fc.Arbitrary<string>) =>
+  fc.letrec<{ v: unknown }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.string({ maxLength: 8 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+    ),
+  })).v;
+
 describe('Redactor', () => {
   const r = new Redactor({ enabled: true });
 
@@ -136,16 +153,7 @@ describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
     ),
     fc.string({ maxLength: 6 }),
   );
-  const value = fc.letrec<{ v: unknown }>((tie) => ({
-    v: fc.oneof(
-      { depthSize: 'small' },
-      fc.string({ maxLength: 8 }),
-      fc.integer(),
-      fc.constant(null),
-      fc.array(tie('v'), { maxLength: 3 }),
-      fc.dictionary(key, tie('v'), { maxKeys: 3 }),
-    ),
-  })).v;
+  const value = jsonValue(key);
   // A text result holding JSON is redacted inside too.
   const nested = fc.dictionary(key, value, { maxKeys: 3 }).map((o) => JSON.stringify(o));
   const message = fc.record({
@@ -155,8 +163,6 @@ describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
   });
 
   // The oracle, apart from the Redactor: a key redaction applies to, anywhere (JSON in strings too).
-  const secret = (k: string) =>
-    (SECRET_KEY.test(k) && k !== 'progressToken' && k !== 'maxTokens') || k.toLowerCase() === 'ssn';
   const hasSecretKey = (v: unknown): boolean => {
     if (typeof v === 'string') {
       try {
@@ -204,5 +210,54 @@ describe('Redactor on deep JSON', () => {
     const deep = JSON.stringify(out.result.deep);
     expect(deep).toMatch(/^\[+"\[REDACTED\]"\]+$/);
     expect(deep.length).toBeLessThan(2020);
+  });
+});
+
+describe('Redactor.apply: no value under a secret key reaches the db', () => {
+  const r = new Redactor({ enabled: true, extraKeys: ['ssn'] });
+  const key = fc.oneof(
+    fc.constantFrom('token', 'Authorization', 'api_key', 'ssn', 'cookie', 'progressToken', 'name', 'params', 'id'),
+    fc.string({ maxLength: 5 }),
+  );
+  const value = jsonValue(key);
+  // Anything may sit beside the envelope: params, result, error, or keys of a peer's own.
+  const message = fc
+    .tuple(
+      fc.record(
+        { jsonrpc: fc.constant('2.0'), id: fc.nat(), method: fc.constantFrom('tools/call', 'x') },
+        {
+          requiredKeys: ['jsonrpc'],
+        },
+      ),
+      fc.dictionary(key, value, { maxKeys: 4 }),
+    )
+    .map(([envelope, rest]) => ({ ...rest, ...envelope }));
+
+  // Independent of the Redactor: where a secret value would be left.
+  const leaks = (v: unknown, top: boolean): boolean => {
+    if (v === null || typeof v !== 'object') return false;
+    return Object.entries(v).some(([k, w]) => {
+      if (top && ['jsonrpc', 'id', 'method'].includes(k)) return false;
+      if (!Array.isArray(v) && secret(k)) return w !== '[REDACTED]';
+      return leaks(w, false);
+    });
+  };
+
+  it('redacts top-level members too, keeping jsonrpc, id and method as they are', () => {
+    expect(apply(r, { jsonrpc: '2.0', id: 1, method: 'x', token: 't', auth: { password: 'p' } })).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'x',
+      token: '[REDACTED]',
+      auth: { password: '[REDACTED]' },
+    });
+    fc.assert(
+      fc.property(message, (m) => {
+        const out = apply(r, m) as Record<string, unknown>;
+        expect(leaks(out, true)).toBe(false);
+        for (const k of ['jsonrpc', 'id', 'method']) expect(out[k]).toEqual(m[k as keyof typeof m]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
