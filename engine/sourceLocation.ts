@@ -69,15 +69,23 @@ export function hasDuplicateKeys(text: string, parsed: unknown): boolean {
   return colons !== countKeys(parsed);
 }
 
-function countKeys(v: unknown): number {
-  if (typeof v !== 'object' || v === null) return 0;
+/** Keys of every object in a parsed value; a loop, not recursion: a client's call may nest deeper than the stack. */
+function countKeys(root: unknown): number {
   let n = 0;
-  if (Array.isArray(v)) for (const x of v) n += countKeys(x);
-  else
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
+      continue;
+    }
     for (const k in v) {
       n++;
-      n += countKeys((v as Record<string, unknown>)[k]);
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object' && x !== null) stack.push(x);
     }
+  }
   return n;
 }
 

@@ -33,4 +33,12 @@ describe('hasDuplicateKeys', () => {
     const ok = '{"params":{"name":"rm: -rf","arguments":{"s":"a:b\\":c"}}}';
     expect(hasDuplicateKeys(ok, JSON.parse(ok))).toBe(false);
   });
+
+  it('counts a call nested far deeper than the stack (a deep call is judged, not refused)', () => {
+    const depth = 200_000;
+    const deep = `{"a":${'{"b":['.repeat(depth)}1${']}'.repeat(depth)}}`;
+    expect(hasDuplicateKeys(deep, JSON.parse(deep))).toBe(false);
+    const twice = `{"a":${'{"b":['.repeat(depth)}{"c":1,"c":2}${']}'.repeat(depth)}}`;
+    expect(hasDuplicateKeys(twice, JSON.parse(twice))).toBe(true);
+  });
 });
