@@ -17,6 +17,12 @@ export interface SqliteLimiterOptions {
   pollMs?: number;
   /** How long a newcomer waits for a sole gateway to hand its counters over (ms). */
   handoverMs?: number;
+  /**
+   * Counters of their own, apart from those of other gateways on the db: every key is prefixed
+   * with it. `--shadow` gateways count in `shadow/`, so a live dry-run never spends the budgets
+   * that enforcing gateways share.
+   */
+  namespace?: string;
 }
 
 /**
@@ -90,11 +96,13 @@ export class SqliteLimiter implements Limiter {
   private timer: NodeJS.Timeout | undefined;
   /** Why this limiter cannot decide (a sole gateway did not hand over): every check throws it. */
   private blocked: Error | undefined;
+  private readonly namespace: string;
 
   constructor(
     private readonly store: Store,
     private readonly options: SqliteLimiterOptions = {},
   ) {
+    this.namespace = options.namespace ?? '';
     const db = (this.db = store.db);
     this.stmts = {
       since: db.prepare(`SELECT id, key, t, keep_ms FROM limiter_log WHERE id > ? ORDER BY id`).raw(true),
@@ -235,7 +243,7 @@ export class SqliteLimiter implements Limiter {
 
   wait(key: string, windowMs: number, max: number, now: number): number {
     if (max <= 0) return Infinity;
-    key = storable(key);
+    key = storable(this.namespace === '' ? key : this.namespace + key);
     if (this.blocked) throw this.blocked;
     if (!this.sole && !this.db.inTransaction) this.sync();
     const line = this.line(key, windowMs);
@@ -247,7 +255,7 @@ export class SqliteLimiter implements Limiter {
   }
 
   record(key: string, now: number, windowMs: number): void {
-    key = storable(key);
+    key = storable(this.namespace === '' ? key : this.namespace + key);
     this.atomically(() => {
       const line = this.line(key, windowMs);
       const last = line.times.length > line.head ? line.times[line.times.length - 1]! : -Infinity;

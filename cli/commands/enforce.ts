@@ -53,7 +53,10 @@ export function registerEnforce(program: Command): void {
           'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)',
           nonEmpty,
         )
-        .option('--shadow', 'decide and record every call, enforce nothing (live dry-run)')
+        .option(
+          '--shadow',
+          'decide and record every call, enforce nothing (live dry-run; counts apart from enforcing gateways)',
+        )
         .option('--no-record', 'do not record the session (decisions are then not audited)')
         .addOption(
           new Option('--deny-as <how>', 'answer denied calls with a CallToolResult or a JSON-RPC error')
@@ -106,10 +109,11 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     }
     const log = recorder?.log;
     // Alone on the db, the gateway counts in memory, its counted calls spooled with the session.
-    const limiter = new SqliteLimiter(
-      store,
-      log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() },
-    );
+    // A shadow gateway counts apart (`shadow/` keys): it must not spend the enforcing gateways' budgets.
+    const limiter = new SqliteLimiter(store, {
+      ...(log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() }),
+      ...(opts.shadow && { namespace: 'shadow/' }),
+    });
     taps.push(
       new EnforcerTap({
         policy: () => watcher.policy,

@@ -139,6 +139,26 @@ describe('SqliteLimiter over a db file', () => {
       b.close();
     }
   });
+
+  it('counts a namespace (a --shadow gateway) apart: it never spends the shared budgets, and its own persist', () => {
+    const file = join(dir, 'shadow.db');
+    const a = openStore(file);
+    const b = openStore(file);
+    try {
+      const enforcing = new SqliteLimiter(a);
+      const shadow = new SqliteLimiter(b, { namespace: 'shadow/' });
+      for (let t = 1000; t < 1005; t++) shadow.atomically(() => shadow.record('global|k', t, 60_000));
+      expect(enforcing.atomically(() => enforcing.wait('global|k', 60_000, 1, 2000))).toBe(0);
+      enforcing.atomically(() => enforcing.record('global|k', 2000, 60_000));
+      expect(shadow.atomically(() => shadow.wait('global|k', 60_000, 6, 2500))).toBe(0);
+      expect(shadow.atomically(() => shadow.wait('global|k', 60_000, 5, 2500))).toBe(58_500);
+      const again = new SqliteLimiter(a, { namespace: 'shadow/' });
+      expect(again.atomically(() => again.wait('global|k', 60_000, 5, 2500))).toBe(58_500);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });
 
 describe('SqliteLimiter: gateways on one db', () => {

@@ -60,6 +60,20 @@ describe('enforce: one db, several gateways', () => {
     });
   }
 
+  it('a --shadow gateway on the same db leaves the enforcing gateways their whole budget', async () => {
+    const dir = tempDir();
+    const file = denyByDefault(dir, { echo: { limits: [{ window: 'minute', max: 3, scope: 'global' }] } });
+    const db = ['--policy', file, '--db', join(dir, 'shared.db')];
+    const calls = Array.from({ length: 5 }, (_, i) => call(i + 1));
+    const shadow = gatewayRun([...db, '--shadow'], calls, 5);
+    expect((await shadow.replies).filter((r) => r.result?.isError)).toEqual([]); // nothing enforced
+    await shadow.end();
+    const enforcing = gatewayRun(db, calls, 5);
+    const replies = await enforcing.replies;
+    await enforcing.end();
+    expect(replies.filter((r) => !r.result?.isError)).toHaveLength(3);
+  });
+
   it('hot reload: a valid new policy applies to the next call; an invalid one is ignored', async () => {
     const dir = tempDir();
     const file = join(dir, 'policy.json');
