@@ -7,7 +7,12 @@
  * round's figures are divided by that round's byte pipe, and the median of those ratios is
  * reported, with their range.
  *
- *   npx tsx bench/proxy.ts [--rounds N] [--calls N]
+ * Each configuration first serves `--warmup` calls (default 50). V8 needs well over a thousand
+ * calls to optimize the client's, the proxy's and the server's code, so with the default the
+ * figures include partly unoptimized JS in all three; `--warmup 1500` measures the steady state
+ * of a long session (the byte pipe's round trip then drops from ~0.6 to ~0.3 ms here).
+ *
+ *   npx tsx bench/proxy.ts [--rounds N] [--calls N] [--warmup N]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -19,9 +24,12 @@ import { parseArgs } from 'node:util';
 const root = join(import.meta.dirname, '..');
 const server = [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
 const cli = join(root, 'dist/cli/main.js');
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, calls: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' } },
+});
 const ROUNDS = Number(values.rounds ?? 5);
 const CALLS = Number(values.calls ?? 300);
+const WARMUP = Number(values.warmup ?? 50);
 const IN_FLIGHT = 50;
 
 // BENCH_DB_DIR puts the dbs elsewhere (e.g. /dev/shm, to see what the disk costs).
@@ -71,7 +79,7 @@ async function measure(args: string[]): Promise<{ sequentialMs: number; perSecon
   // For a proxy, the first process is the proxy itself (for direct, the server).
   const pid = transport.pid;
   const call = (i: number) => client.callTool({ name: 'echo', arguments: { message: `call ${i}` } });
-  for (let i = 0; i < 50; i++) await call(i); // warm-up
+  for (let i = 0; i < WARMUP; i++) await call(i); // warm-up
   const cpu0 = cpuMs(pid);
   let start = performance.now();
   for (let i = 0; i < CALLS; i++) await call(i);

@@ -59,7 +59,7 @@ function gateway(limiter: Limiter, shadow = false) {
     pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }) + '\n'));
   };
   const send = (text: string) => pump.receive('c2s', Buffer.from(text + '\n'));
-  return { wire, raw, call, logged, listTools, send };
+  return { wire, raw, call, logged, listTools, send, pump };
 }
 
 describe('EnforcerTap', () => {
@@ -69,6 +69,23 @@ describe('EnforcerTap', () => {
     const denied = { ...ok, id: 2, params: { name: 'nope', arguments: {} } };
     send(`${JSON.stringify([ok, denied])}\r`); // the helper adds \n
     expect(raw.c2s).toBe(`${JSON.stringify([ok])}\r\n`);
+  });
+
+  it('refuses an id still in flight; once the server answered it (forwarded unread), the id is free again', () => {
+    const { wire, send, pump } = gateway(new MemoryLimiter());
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    send(ping);
+    send(ping);
+    expect(wire.c2s).toHaveLength(1);
+    expect(wire.s2c).toMatchObject([{ id: 7, error: { message: expect.stringMatching(/already in flight/) } }]);
+    wire.s2c.length = 0;
+    for (let id = 100; id < 2200; id++) send(JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }));
+    pump.receive('s2c', Buffer.from('{"jsonrpc":"2.0","id":7,"result":{}}\n'));
+    for (let id = 100; id < 2200; id++) pump.receive('s2c', Buffer.from(`{"jsonrpc":"2.0","id":${id},"result":{}}\n`));
+    send(ping);
+    send(JSON.stringify({ jsonrpc: '2.0', id: 150, method: 'ping' }));
+    expect(wire.s2c.filter((m) => (m as { error?: unknown }).error)).toEqual([]);
+    expect(wire.c2s).toHaveLength(1 + 2100 + 2);
   });
 
   it('fails closed: a limiter that throws denies the call, names the failure, and keeps serving', () => {
