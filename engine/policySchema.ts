@@ -3,7 +3,12 @@ import { WINDOW_HINT, parseWindow } from './window.js';
 
 /** The policy file format of SPEC §2, as written by a user. Unknown fields are errors. */
 const limitSchema = z.strictObject({
-  counter: z.string({ error: 'expected a counter name (string)' }).min(1, 'must not be empty').optional(),
+  // No NUL: it separates a counter key's parts (and starts the keys of `--shadow` gateways).
+  counter: z
+    .string({ error: 'expected a counter name (string)' })
+    .min(1, 'must not be empty')
+    .refine((c) => !c.includes('\u0000'), { error: 'must not contain a NUL character' })
+    .optional(),
   window: z.string({ error: WINDOW_HINT }).refine((w) => parseWindow(w) !== undefined, { error: WINDOW_HINT }),
   max: z.int({ error: 'expected an integer ≥ 0' }).min(0, 'expected an integer ≥ 0'),
   scope: z.enum(['global', 'grant', 'session'], { error: 'expected "global"|"grant"|"session"' }).optional(),

@@ -19,8 +19,8 @@ export interface SqliteLimiterOptions {
   handoverMs?: number;
   /**
    * Counters of their own, apart from those of other gateways on the db: every key is prefixed
-   * with it. `--shadow` gateways count in `shadow/`, so a live dry-run never spends the budgets
-   * that enforcing gateways share.
+   * with it. `--shadow` gateways count in `NUL shadow NUL` (cli/commands/enforce.ts), so a live
+   * dry-run never spends the budgets that enforcing gateways share.
    */
   namespace?: string;
 }

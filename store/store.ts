@@ -115,7 +115,9 @@ export class Store {
       if (db.inTransaction) return copyRows(sessionId, rows);
       db.pragma('foreign_keys = OFF');
       try {
-        copyRows(sessionId, rows);
+        // IMMEDIATE: the copy reads the session, then writes. Deferred, a commit by another
+        // process in between failed it at once (SQLITE_BUSY_SNAPSHOT), whatever busy_timeout.
+        copyRows.immediate(sessionId, rows);
       } finally {
         db.pragma('foreign_keys = ON');
       }

@@ -40,6 +40,9 @@ function nonEmpty(v: string): string {
   return v;
 }
 
+/** The counters of `--shadow` gateways: a prefix no enforcing counter key can start with. */
+export const SHADOW_NAMESPACE = '\u0000shadow\u0000';
+
 export function registerEnforce(program: Command): void {
   withCommon(
     recordingOptions(
@@ -109,10 +112,11 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     }
     const log = recorder?.log;
     // Alone on the db, the gateway counts in memory, its counted calls spooled with the session.
-    // A shadow gateway counts apart (`shadow/` keys): it must not spend the enforcing gateways' budgets.
+    // A shadow gateway counts apart: it must not spend the enforcing gateways' budgets. Its keys
+    // start with NUL, which no counter name does (keys are `counter NUL scope NUL id`).
     const limiter = new SqliteLimiter(store, {
       ...(log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() }),
-      ...(opts.shadow && { namespace: 'shadow/' }),
+      ...(opts.shadow && { namespace: SHADOW_NAMESPACE }),
     });
     taps.push(
       new EnforcerTap({

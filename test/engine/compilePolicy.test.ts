@@ -35,6 +35,16 @@ describe('compilePolicy', () => {
     ]);
   });
 
+  it('refuses a counter name with a NUL (it separates the parts of a counter key)', () => {
+    const r = compilePolicyValue({
+      ...base,
+      tools: { x: { limits: [{ counter: '\u0000shadow', window: 'minute', max: 1 }] } },
+    });
+    expect(errors(r)).toEqual([
+      expect.stringMatching(/tools\.x\.limits\[0\]\.counter: must not contain a NUL character$/),
+    ]);
+  });
+
   it('reports invalid JSON with line and column', () => {
     expect(errors(compilePolicy('{\n  "version": "1",\n  "default": "deny",,\n}'))).toEqual([
       expect.stringMatching(/^p\.json:3:21: invalid JSON: Expected double-quoted property name$/),
