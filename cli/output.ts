@@ -20,7 +20,7 @@ export class Output {
   }
 
   json(value: unknown): void {
-    this.line(JSON.stringify(value));
+    this.line(toJson(value));
   }
 
   flush(): void {
@@ -47,4 +47,28 @@ export function row(cells: readonly string[], widths: readonly number[]): string
     .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
+}
+
+/** Nesting beyond which `toJson` writes a marker: a recorded call may nest deeper than the stack. */
+const MAX_JSON_DEPTH = 500;
+
+/**
+ * `JSON.stringify`, except that a value nested deeper than the stack allows (a recorded call
+ * thousands of levels deep) is written with `"[nested too deep]"` below 500 levels, instead of
+ * failing the whole command.
+ */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+  }
+  const depth = new WeakMap<object, number>();
+  return JSON.stringify(value, function (this: unknown, _key, v: unknown) {
+    const d = typeof this === 'object' && this !== null ? (depth.get(this) ?? 0) : 0;
+    if (typeof v !== 'object' || v === null) return v;
+    if (d >= MAX_JSON_DEPTH) return '[nested too deep]';
+    depth.set(v, d + 1);
+    return v;
+  });
 }

@@ -5,7 +5,7 @@ import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
-import { Output, row, table } from '../output.js';
+import { Output, row, table, toJson } from '../output.js';
 
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('manage recorded sessions');
@@ -70,7 +70,7 @@ export function registerSessions(program: Command): void {
         for (const x of exchanges) {
           n++;
           const what =
-            x.tool !== undefined ? `${x.tool} ${truncate(JSON.stringify(x.args), 40 - x.tool.length - 1)}` : x.method;
+            x.tool !== undefined ? `${x.tool} ${truncate(toJson(x.args), 40 - x.tool.length - 1)}` : x.method;
           const outcome = x.detail ? `${x.outcome}: ${truncate(x.detail.replace(/\s+/g, ' '), 60)}` : x.outcome;
           const policy = policyColumn ? [policyCell(enforced.get(callKey(x.seq, x.id)))] : [];
           out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...policy, outcome], widths));
