@@ -57,8 +57,9 @@ export interface RedactOptions {
 
 /**
  * Replaces the values under secret keys anywhere in a message but its envelope (`jsonrpc`, `id`,
- * `method`), and inside string values that are themselves JSON (a tool result's text). The keys
- * stay, so the replayable shape of arguments is kept.
+ * `method`), inside string values that are themselves JSON (a tool result's text), and in
+ * `key: value` pairs written in string values. The keys stay, so the replayable shape of
+ * arguments is kept.
  */
 export class Redactor {
   private readonly extra: ReadonlySet<string>;
@@ -95,6 +96,13 @@ export class Redactor {
     if (this.keeps(text)) return text;
     const nested = this.nestedJson(text, 0);
     if (nested !== text) return nested as string;
+    return this.pairs(text);
+  }
+
+  /**
+   * `key: value` / `key=value` pairs in free text whose key holds a secret name lose their value.
+   */
+  private pairs(text: string): string {
     // `key: value` / `key=value`, the key holding a secret name (quotes allowed). Found from each
     // secret name outward, in one pass: a regex that starts with the key's word tries every
     // position of a long word, and stalled forwarding for seconds on a 100 KB line.
@@ -175,7 +183,7 @@ export class Redactor {
 
   /** Returns `value` itself when nothing under it changed. */
   private walk(value: unknown, depth: number): unknown {
-    if (typeof value === 'string') return depth < 8 ? this.nestedJson(value, depth) : value;
+    if (typeof value === 'string') return this.string(value, depth);
     if (value === null || typeof value !== 'object') return value;
     // Deeper than any real message: stored as redacted rather than walked (no stack runs out).
     if (depth > MAX_DEPTH) return REDACTED;
@@ -193,6 +201,16 @@ export class Redactor {
       if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = w;
     }
     return out ?? value;
+  }
+
+  /**
+   * A string value: JSON in it (a tool's text result) is redacted inside, and so are `key: value`
+   * pairs in text (the gateway's own question `Allow … {"api_key":"…"}?`, a log line in a result).
+   */
+  private string(s: string, depth: number): string {
+    if (!this.mayContain(s)) return s;
+    const nested = depth < 8 ? (this.nestedJson(s, depth) as string) : s;
+    return nested !== s ? nested : this.pairs(s);
   }
 
   /** A string holding a JSON object or array (e.g. a tool's text result) is redacted inside. */

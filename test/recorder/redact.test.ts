@@ -72,6 +72,30 @@ describe('Redactor', () => {
     expect(r.apply(escaped, JSON.parse(escaped))).toBe('{"id":1,"result":{"token":"[REDACTED]"}}');
   });
 
+  it('redacts key: value pairs written in string values (the gateway’s question, a log line, deep JSON text)', () => {
+    const question = {
+      jsonrpc: '2.0',
+      id: 'mcp-replay-1',
+      method: 'elicitation/create',
+      params: { message: 'Allow the tool call echo {"message":"hi","api_key":"S3CRET"}?' },
+    };
+    expect(apply(r, question)).toEqual({
+      ...question,
+      params: { message: 'Allow the tool call echo {"message":"hi","api_key":"[REDACTED]"}?' },
+    });
+    const log = { id: 1, result: { content: [{ type: 'text', text: 'connected with password=hunter2, ok' }] } };
+    expect(apply(r, log)).toEqual({
+      id: 1,
+      result: { content: [{ type: 'text', text: 'connected with password=[REDACTED], ok' }] },
+    });
+    // JSON in a string nested deeper than the redactor parses: its pairs are still caught.
+    let deep: unknown = JSON.stringify({ token: 'T' });
+    for (let i = 0; i < 10; i++) deep = { a: deep };
+    expect(JSON.stringify(apply(r, { id: 2, result: deep }))).not.toContain('"T');
+    const plain = { id: 3, result: { text: 'tokens are counted per request' } };
+    expect(apply(r, plain)).toEqual(plain);
+  });
+
   it('--redact KEY adds whole keys in any case; --no-redact keeps all', () => {
     const extra = new Redactor({ enabled: true, extraKeys: ['ssn'] });
     expect(apply(extra, { id: 1, params: { SSN: '1', ssn_hint: 'h' } })).toEqual({
