@@ -157,8 +157,14 @@ export class Pump {
     const step = frame.dir === 'c2s' ? 1 : -1;
     for (let i = from; i >= 0 && i < taps.length; i += step) {
       let action;
+      let replaced: Frame;
       try {
         action = taps[i]!.onFrame(frame, this.contexts[i]!);
+        if (action === undefined) continue;
+        if ('drop' in action) return;
+        // A rewritten line keeps the terminator the original had (`\r\n` stays `\r\n`). It may
+        // not serialize (nested deeper than the stack): that is the tap failing too.
+        replaced = Frame.of(frame.dir, action.replace, frame.t, frame.eol() || '\n');
       } catch (err) {
         this.options.onTapError?.(err);
         if (!taps[i]!.failClosed || frame.dir !== 'c2s') continue;
@@ -166,10 +172,6 @@ export class Pump {
         for (const m of frame.messages()) if (isRequest(m)) this.refuse(m.id, i, err);
         return;
       }
-      if (action === undefined) continue;
-      if ('drop' in action) return;
-      // A rewritten line keeps the terminator the original had (`\r\n` stays `\r\n`).
-      const replaced = Frame.of(frame.dir, action.replace, frame.t, frame.eol() || '\n');
       Object.assign(replaced.notes, frame.notes);
       frame = replaced;
     }

@@ -111,7 +111,7 @@ export class EnforcerTap implements Tap {
       }
       return { drop: true };
     }
-    if (!Array.isArray(json)) return this.admit(json, frame, frame, ctx) ? undefined : { drop: true };
+    if (!Array.isArray(json)) return this.admit(json, frame, () => frame, ctx) ? undefined : { drop: true };
     if (json.length === 0) {
       ctx.send('s2c', rejection(null, INVALID_REQUEST, 'empty JSON-RPC batch'));
       return { drop: true };
@@ -120,14 +120,17 @@ export class EnforcerTap implements Tap {
     const kept = json.filter((m) =>
       Array.isArray(m)
         ? (ctx.send('s2c', rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
-        : this.admit(m, frame, Frame.of('c2s', m, frame.t), ctx),
+        : this.admit(m, frame, () => Frame.of('c2s', m, frame.t), ctx),
     );
     if (kept.length === json.length) return undefined;
     return kept.length === 0 ? { drop: true } : { replace: kept };
   }
 
-  /** Whether one client message may go on to the server now. `alone` is the frame to forward it later. */
-  private admit(msg: unknown, frame: Frame, alone: Frame, ctx: TapContext): boolean {
+  /**
+   * Whether one client message may go on to the server now. `alone` makes the frame to forward it
+   * later (an approved call), only then: a batch member may not serialize alone (too deep).
+   */
+  private admit(msg: unknown, frame: Frame, alone: () => Frame, ctx: TapContext): boolean {
     if (isRecord(msg) && msg.method === undefined && this.elicit?.owns(msg.id)) {
       this.elicit.answer(msg.id as string, msg); // the client's answer to our question: not for the server
       return false;
@@ -171,7 +174,7 @@ export class EnforcerTap implements Tap {
     what: { tool: string; args: unknown },
     id: RequestId,
     frame: Frame,
-    alone: Frame,
+    alone: () => Frame,
     ctx: TapContext,
   ): boolean {
     const now = this.o.clock.at(frame.notes.t ?? frame.t);
@@ -247,7 +250,7 @@ export class EnforcerTap implements Tap {
     now: number,
     seq: number | null,
     id: RequestId,
-    alone: Frame,
+    alone: () => Frame,
     ctx: TapContext,
   ) {
     const question = {
@@ -274,6 +277,14 @@ export class EnforcerTap implements Tap {
       this.auditQuietly(call, final, now, seq, id);
       return this.answer(id, final, ctx);
     }
+    let forward: Frame;
+    try {
+      forward = alone();
+    } catch (err) {
+      const failed = failClosed(err); // the call cannot be written out alone (nested too deep)
+      this.auditQuietly(call, failed, now, seq, id);
+      return this.answer(id, failed, ctx);
+    }
     this.auditQuietly(
       call,
       { ...final, decision: 'allow', reason: `${v.reason}: approved by ${outcome.by}` },
@@ -281,7 +292,7 @@ export class EnforcerTap implements Tap {
       seq,
       id,
     );
-    ctx.send('c2s', alone);
+    ctx.send('c2s', forward);
   }
 
   private auditQuietly(call: ToolCall, v: Verdict, now: number, seq: number | null, id: RequestId): void {

@@ -88,6 +88,15 @@ describe('EnforcerTap', () => {
     expect(wire.c2s).toHaveLength(1 + 2100 + 2);
   });
 
+  it('forwards a batch holding a call nested deeper than the stack as it came, when every member is allowed', () => {
+    const { raw, wire, send } = gateway(new MemoryLimiter());
+    const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+    const batch = `[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"d":${deep}}}},{"jsonrpc":"2.0","id":2,"method":"ping"}]`;
+    send(batch);
+    expect(wire.s2c).toEqual([]);
+    expect(raw.c2s).toBe(batch + '\n');
+  });
+
   it('fails closed: a limiter that throws denies the call, names the failure, and keeps serving', () => {
     const broken: Limiter = {
       wait: () => {

@@ -44,6 +44,20 @@ describe('Pump', () => {
     expect(open.to('c2s')).toMatch(/"id":8/);
   });
 
+  it('a rewrite that cannot be serialized (nested deeper than the stack) is the tap failing', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const rewriter = (failClosed: boolean): Tap => ({ failClosed, onFrame: () => ({ replace: { deep } }) });
+    const gate = harness([rewriter(true)]);
+    gate.pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } })));
+    expect(gate.to('c2s')).toBe('');
+    expect(JSON.parse(gate.to('s2c'))).toMatchObject({ id: 7, error: { code: -32603 } });
+    // Toward the client (and for an ordinary tap) the line goes on as it came, with the rest of its chunk.
+    const answers = line({ jsonrpc: '2.0', id: 1, result: {} }) + line({ jsonrpc: '2.0', id: 2, result: {} });
+    gate.pump.receive('s2c', Buffer.from(answers));
+    expect(gate.to('s2c')).toMatch(new RegExp(`${answers.replace(/[{}[\]]/g, '\\$&')}$`));
+  });
+
   it('forwards untouched frames as the exact bytes, whatever the chunking', () => {
     const { pump, to } = harness([{ onFrame: () => undefined }]);
     const text = '{"jsonrpc":"2.0","id":1,"method":"ping"}\r\n{ "jsonrpc" : "2.0", "method":"x" }\nnot json\n\n{"id":2';
