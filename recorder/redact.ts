@@ -76,6 +76,11 @@ export class Redactor {
     return !this.options.enabled || !this.mayContain(text);
   }
 
+  /** A parsed value to store (a call's arguments in the approvals queue), redacted as a message body is. */
+  value(v: unknown): unknown {
+    return this.options.enabled ? this.walk(v, 0) : v;
+  }
+
   /** The text to store for a message line: `text` itself when nothing needed redacting. */
   apply(text: string, message: unknown): string {
     if (this.keeps(text)) return text;

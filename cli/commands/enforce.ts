@@ -97,8 +97,8 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     const grant = opts.grant ?? (process.env.MCP_REPLAY_GRANT || undefined);
     const taps: Tap[] = [];
     let recorder: RecorderTap | undefined;
+    const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
     if (opts.record) {
-      const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
       store.insertSession({
         id: sessionId,
         name: opts.name,
@@ -130,6 +130,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         shadow: opts.shadow ?? false,
         denyAs: opts.denyAs,
         approvalTimeoutMs: opts.approvalTimeout * 1000,
+        redact: (args) => redactor.value(args),
       }),
     );
     process.stderr.write(

@@ -38,6 +38,8 @@ export interface EnforcerOptions {
   shadow: boolean;
   denyAs: DenyAs;
   approvalTimeoutMs: number;
+  /** What the approvals queue stores of a call's arguments (the recorder's redaction). */
+  redact?: (args: unknown) => unknown;
   log?: (line: string) => void;
 }
 
@@ -262,7 +264,10 @@ export class EnforcerTap implements Tap {
     };
     let outcome: ApprovalOutcome;
     try {
-      outcome = await (this.elicitation ? this.elicit!.ask(question) : this.queue.ask(question));
+      // The client shows the human the real arguments; the db keeps them redacted.
+      outcome = await (this.elicitation
+        ? this.elicit!.ask(question)
+        : this.queue.ask(this.o.redact ? { ...question, args: this.o.redact(question.args) } : question));
     } catch (err) {
       outcome = { approved: false, why: `approval failed: ${(err as Error).message}` };
     }

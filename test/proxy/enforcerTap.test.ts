@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compilePolicyValue, type Policy } from '../../engine/compilePolicy.js';
 import { MemoryLimiter } from '../../engine/slidingWindow.js';
 import type { Limiter } from '../../engine/types.js';
@@ -7,6 +7,7 @@ import type { Direction } from '../../proxy/frame.js';
 import { Pump } from '../../proxy/pump.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
 import { openStore } from '../../store/store.js';
+import { Redactor } from '../../recorder/redact.js';
 
 function policyOf(value: unknown): Policy {
   const r = compilePolicyValue(value);
@@ -161,5 +162,43 @@ describe('EnforcerTap', () => {
     expect(wire.s2c).toMatchObject([
       { id: 2, result: { isError: true, _meta: { 'mcp-replay/decision': { decision: 'throttle' } } } },
     ]);
+  });
+});
+
+describe('EnforcerTap: the approvals queue', () => {
+  it('stores the arguments of a call waiting for a human redacted; the call still goes out as sent', async () => {
+    const store = openStore(':memory:');
+    const redactor = new Redactor({ enabled: true });
+    const tap = new EnforcerTap({
+      policy: () => policyOf({ version: '1', default: 'deny', tools: { deploy: { action: 'require_approval' } } }),
+      limiter: new MemoryLimiter(),
+      store,
+      sessionId: 's',
+      clock: new SessionClock(),
+      shadow: false,
+      denyAs: 'result',
+      approvalTimeoutMs: 5000,
+      redact: (args) => redactor.value(args),
+      log: () => undefined,
+    });
+    const sent: string[] = [];
+    const pump = new Pump({
+      taps: [tap],
+      clock: () => 1000,
+      write: (dir, b) => void (dir === 'c2s' && sent.push(b.toString())),
+    });
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'deploy', arguments: { env: 'prod', api_key: 'S3CRET' } },
+    });
+    pump.receive('c2s', Buffer.from(call + '\n'));
+    const [pending] = store.pendingApprovals(Date.now());
+    expect(pending!.args).toEqual({ env: 'prod', api_key: '[REDACTED]' });
+    store.resolveApproval(pending!.id, 'approved', 'alice', Date.now());
+    await vi.waitFor(() => expect(sent).toEqual([call + '\n']), { timeout: 4000 });
+    tap.close();
+    store.close();
   });
 });
