@@ -98,10 +98,7 @@ export class Redactor {
    * keep their key and lose their value.
    */
   text(text: string): string {
-    if (this.keeps(text)) return text;
-    const nested = this.nestedJson(text, 0);
-    if (nested !== text) return nested as string;
-    return this.pairs(text);
+    return this.options.enabled ? this.string(text, 0) : text;
   }
 
   /**
@@ -214,14 +211,14 @@ export class Redactor {
    */
   private string(s: string, depth: number): string {
     if (!this.mayContain(s)) return s;
-    const nested = depth < 8 ? (this.nestedJson(s, depth) as string) : s;
+    const nested = depth < 8 ? this.nestedJson(s, depth) : s;
     return nested !== s ? nested : this.pairs(s);
   }
 
   /** A string holding a JSON object or array (e.g. a tool's text result) is redacted inside. */
-  private nestedJson(s: string, depth: number): unknown {
+  private nestedJson(s: string, depth: number): string {
     const c = s.trimStart()[0];
-    if ((c !== '{' && c !== '[') || !this.mayContain(s)) return s;
+    if (c !== '{' && c !== '[') return s;
     let inner: unknown;
     try {
       inner = JSON.parse(s);

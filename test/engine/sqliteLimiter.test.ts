@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compilePolicyValue, decide } from '../../engine/index.js';
-import { openStore, SqliteLimiter } from '../../store/index.js';
+import { openStore, SqliteLimiter, type Store } from '../../store/index.js';
 import { limiterContract } from './limiterContract.js';
 
 limiterContract('SqliteLimiter', () => {
@@ -114,11 +114,20 @@ describe('SqliteLimiter over a db file', () => {
     }
   });
 
-  it('sees what other connections recorded at its next transaction', () => {
-    const file = join(dir, 'shared.db');
-    const a = openStore(file);
-    const b = openStore(file);
+  /** Two connections to one db file (two gateway processes), closed after `fn`. */
+  const twoConnections = (name: string, fn: (a: Store, b: Store) => void) => {
+    const a = openStore(join(dir, name));
+    const b = openStore(join(dir, name));
     try {
+      fn(a, b);
+    } finally {
+      a.close();
+      b.close();
+    }
+  };
+
+  it('sees what other connections recorded at its next transaction', () => {
+    twoConnections('shared.db', (a, b) => {
       const la = new SqliteLimiter(a);
       const lb = new SqliteLimiter(b);
       la.record('k', 1000, 1000);
@@ -134,17 +143,11 @@ describe('SqliteLimiter over a db file', () => {
       ).toThrow('boom');
       expect(la.wait('k', 1000, 3, 1500)).toBe(0);
       expect(lb.wait('k', 1000, 3, 1500)).toBe(0);
-    } finally {
-      a.close();
-      b.close();
-    }
+    });
   });
 
   it('counts a namespace (a --shadow gateway) apart: it never spends the shared budgets, and its own persist', () => {
-    const file = join(dir, 'shadow.db');
-    const a = openStore(file);
-    const b = openStore(file);
-    try {
+    twoConnections('shadow.db', (a, b) => {
       const enforcing = new SqliteLimiter(a);
       const shadow = new SqliteLimiter(b, { namespace: 'shadow/' });
       for (let t = 1000; t < 1005; t++) shadow.atomically(() => shadow.record('global|k', t, 60_000));
@@ -154,10 +157,7 @@ describe('SqliteLimiter over a db file', () => {
       expect(shadow.atomically(() => shadow.wait('global|k', 60_000, 5, 2500))).toBe(58_500);
       const again = new SqliteLimiter(a, { namespace: 'shadow/' });
       expect(again.atomically(() => again.wait('global|k', 60_000, 5, 2500))).toBe(58_500);
-    } finally {
-      a.close();
-      b.close();
-    }
+    });
   });
 });
 
