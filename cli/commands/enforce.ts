@@ -6,7 +6,7 @@ import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
 import type { DenyAs } from '../../proxy/enforce/responses.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
-import { optimizeHotCodeSooner } from '../../proxy/jit.js';
+import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
 import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import type { Tap } from '../../proxy/tap.js';
 import { Redactor } from '../../recorder/redact.js';
@@ -139,7 +139,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,
     );
     // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
-    optimizeHotCodeSooner();
+    prepareForTraffic();
     const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => limiter.batch(fn) });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     limiter.close();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
-import { optimizeHotCodeSooner } from '../../proxy/jit.js';
+import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
 import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
@@ -73,7 +73,7 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   });
   process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
   try {
-    optimizeHotCodeSooner();
+    prepareForTraffic();
     const exit = await runStdioProxy({ command, args, clock, taps: [new RecorderTap(store, id, redactor)] });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     return exit.code;
