@@ -19,7 +19,7 @@ import type { Direction } from './types.js';
 /**
  * The recorder's spool: an append-only file per live session, beside the db, that makes each
  * batch of rows durable with one `write` before the batch is forwarded. The rows are copied into
- * the db a few milliseconds later in one transaction for many batches, and the spool is emptied.
+ * the db a few milliseconds later, in transactions of many batches, and the spool is emptied.
  * If the recorder dies first, whoever opens the db next copies what the spool holds (`openStore`
  * does it): every reader of the db sees every message that crossed the proxy.
  *
