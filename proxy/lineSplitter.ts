@@ -8,6 +8,8 @@ export class LineSplitter {
 
   /** The complete lines `chunk` finishes (each ending in `\n`); a partial tail is kept. */
   push(chunk: Buffer): Buffer[] {
+    // The common case (one message per read): the chunk itself, no Buffer made for a slice of it.
+    if (!this.rest && chunk.length > 0 && chunk.indexOf(10) === chunk.length - 1) return [chunk];
     const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     const lines: Buffer[] = [];
     let start = 0;

@@ -5,12 +5,13 @@
  */
 export class SessionClock {
   readonly startedAtMs: number;
-  private readonly origin: bigint;
+  /** `performance.now()` at the start: monotonic, sub-µs, and read without allocating (hrtime.bigint allocates). */
+  private readonly origin: number;
   private last = 0;
 
   constructor(nowMs: number = Date.now()) {
     this.startedAtMs = Math.floor(nowMs);
-    this.origin = process.hrtime.bigint();
+    this.origin = performance.now();
   }
 
   get startedAt(): string {
@@ -19,7 +20,7 @@ export class SessionClock {
 
   /** µs since the start; never goes backwards. */
   micros(): number {
-    const t = Number((process.hrtime.bigint() - this.origin) / 1000n);
+    const t = Math.floor((performance.now() - this.origin) * 1000);
     if (t > this.last) this.last = t;
     return this.last;
   }
