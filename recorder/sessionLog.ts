@@ -32,8 +32,8 @@ export const COPY_SLICE = 256;
  * durable before the batch is forwarded (one `write` to the session's spool), and the spooled rows
  * are copied into the db when the session goes quiet for a moment (at the latest a second later,
  * or when the spool reaches 4 MiB), in transactions of COPY_SLICE rows, one per turn of the event
- * loop: the db work stays off the path of a burst of calls, and never holds up a call for long. Readers see the rows meanwhile: opening the db copies live spools too (see
- * store/spool.ts).
+ * loop: the db work stays off the path of a burst of calls, and never holds up a call for long.
+ * Readers see the rows meanwhile: opening the db copies live spools too (see store/spool.ts).
  *
  * A storage failure never stops the traffic: it is reported once, and recording goes on as
  * well as it can (rows the db refused stay in the spool, which the next open of the db copies).

@@ -138,8 +138,8 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
       `mcp-replay: enforcing ${opts.policy}${opts.shadow ? ' (shadow: nothing enforced)' : ''}` +
         `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,
     );
-    // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
     prepareForTraffic();
+    // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
     const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => limiter.batch(fn) });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     limiter.close();
