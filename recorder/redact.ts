@@ -4,7 +4,7 @@ export const SECRET_KEY = /(authorization|token|secret|password|api[-_]?key|cook
 /**
  * MCP's own fields that match SECRET_KEY but hold no secret: `progressToken` is a correlation
  * id the client picks (redacting it would unlink progress notifications from their request),
- * `maxTokens` a sampling budget.
+ * `maxTokens` a sampling budget. Named with `--redact` (an explicit ask), they are redacted too.
  */
 const PROTOCOL_FIELDS = new Set(['progressToken', 'maxTokens']);
 
@@ -120,7 +120,7 @@ export class Redactor {
         SECRET_NAME.lastIndex = end;
         continue;
       }
-      if (!PROTOCOL_FIELDS.has(text.slice(start, end))) {
+      if (!this.exempt(text.slice(start, end))) {
         out += `${text.slice(done, keyEnd)}${v[1]}${quoted(v[2]!)}`;
         done = SEPARATOR_VALUE.lastIndex;
       }
@@ -163,7 +163,12 @@ export class Redactor {
   }
 
   private isSecret(key: string): boolean {
-    return !PROTOCOL_FIELDS.has(key) && (SECRET_KEY.test(key) || this.extra.has(key.toLowerCase()));
+    return this.extra.has(key.toLowerCase()) || (!PROTOCOL_FIELDS.has(key) && SECRET_KEY.test(key));
+  }
+
+  /** A protocol field SECRET_KEY matches (`progressToken`), kept unless `--redact` names it. */
+  private exempt(key: string): boolean {
+    return PROTOCOL_FIELDS.has(key) && !this.extra.has(key.toLowerCase());
   }
 
   /**

@@ -105,6 +105,19 @@ describe('Redactor', () => {
     const off = new Redactor({ enabled: false });
     expect(apply(off, { id: 1, params: { token: 't' } })).toEqual({ id: 1, params: { token: 't' } });
   });
+
+  it('--redact names a protocol field: it is redacted too (it was silently kept)', () => {
+    const asked = new Redactor({ enabled: true, extraKeys: ['progressToken'] });
+    const call = {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { _meta: { progressToken: 'p-7' }, maxTokens: 5 },
+    };
+    expect(apply(asked, call)).toEqual({ ...call, params: { _meta: { progressToken: '[REDACTED]' }, maxTokens: 5 } });
+    expect(asked.text('progressToken: p-7, maxTokens: 5')).toBe('progressToken: [REDACTED], maxTokens: 5');
+    expect(apply(new Redactor({ enabled: true }), call)).toEqual(call);
+  });
 });
 
 describe('ulid', () => {
