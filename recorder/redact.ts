@@ -63,9 +63,13 @@ export interface RedactOptions {
  */
 export class Redactor {
   private readonly extra: ReadonlySet<string>;
+  /** The names `key: value` pairs in text are looked for by: SECRET_KEY's, and the `--redact` keys. */
+  private readonly names: RegExp;
 
   constructor(private readonly options: RedactOptions) {
-    this.extra = new Set((options.extraKeys ?? []).map((k) => k.toLowerCase()));
+    this.extra = new Set((options.extraKeys ?? []).filter((k) => k !== '').map((k) => k.toLowerCase()));
+    const extra = [...this.extra].map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.names = extra.length === 0 ? SECRET_NAME : new RegExp([SECRET_KEY.source, ...extra].join('|'), 'gi');
   }
 
   /**
@@ -102,7 +106,8 @@ export class Redactor {
   }
 
   /**
-   * `key: value` / `key=value` pairs in free text whose key holds a secret name lose their value.
+   * `key: value` / `key=value` pairs in free text whose key holds a secret name, or is a
+   * `--redact` key, lose their value.
    */
   private pairs(text: string): string {
     // `key: value` / `key=value`, the key holding a secret name (quotes allowed). Found from each
@@ -110,21 +115,23 @@ export class Redactor {
     // position of a long word, and stalled forwarding for seconds on a 100 KB line.
     let out = '';
     let done = 0;
-    SECRET_NAME.lastIndex = 0;
-    for (let m; (m = SECRET_NAME.exec(text)) !== null; ) {
-      const [start, end] = wordBounds(text, m.index, SECRET_NAME.lastIndex, done);
+    const names = this.names;
+    names.lastIndex = 0;
+    for (let m; (m = names.exec(text)) !== null; ) {
+      const [start, end] = wordBounds(text, m.index, names.lastIndex, done);
       const keyEnd = text.charCodeAt(end) === QUOTE ? end + 1 : end;
       SEPARATOR_VALUE.lastIndex = keyEnd;
       const v = SEPARATOR_VALUE.exec(text);
       if (!v) {
-        SECRET_NAME.lastIndex = end;
+        names.lastIndex = end;
         continue;
       }
-      if (!this.exempt(text.slice(start, end))) {
+      // The whole key: a secret name in it, or a `--redact` key (`ssn`, not `ssn_hint`).
+      if (this.isSecret(text.slice(start, end))) {
         out += `${text.slice(done, keyEnd)}${v[1]}${quoted(v[2]!)}`;
         done = SEPARATOR_VALUE.lastIndex;
       }
-      SECRET_NAME.lastIndex = SEPARATOR_VALUE.lastIndex;
+      names.lastIndex = SEPARATOR_VALUE.lastIndex;
     }
     return done === 0 ? text : out + text.slice(done);
   }
@@ -164,11 +171,6 @@ export class Redactor {
 
   private isSecret(key: string): boolean {
     return this.extra.has(key.toLowerCase()) || (!PROTOCOL_FIELDS.has(key) && SECRET_KEY.test(key));
-  }
-
-  /** A protocol field SECRET_KEY matches (`progressToken`), kept unless `--redact` names it. */
-  private exempt(key: string): boolean {
-    return PROTOCOL_FIELDS.has(key) && !this.extra.has(key.toLowerCase());
   }
 
   /**

@@ -106,6 +106,18 @@ describe('Redactor', () => {
     expect(apply(off, { id: 1, params: { token: 't' } })).toEqual({ id: 1, params: { token: 't' } });
   });
 
+  it('--redact KEY applies to `key: value` pairs in text too (stderr, string values), whole keys only', () => {
+    const extra = new Redactor({ enabled: true, extraKeys: ['ssn', 'a.b', ''] });
+    expect(extra.text('ssn: 123-45 and SSN=9, ssn_hint: keep, token: t')).toBe(
+      'ssn: [REDACTED] and SSN=[REDACTED], ssn_hint: keep, token: [REDACTED]',
+    );
+    expect(apply(extra, { id: 1, result: { text: 'user ssn: 123' } })).toEqual({
+      id: 1,
+      result: { text: 'user ssn: [REDACTED]' },
+    });
+    expect(extra.text('nothing here: 1')).toBe('nothing here: 1');
+  });
+
   it('--redact names a protocol field: it is redacted too (it was silently kept)', () => {
     const asked = new Redactor({ enabled: true, extraKeys: ['progressToken'] });
     const call = {
