@@ -24,8 +24,13 @@ export const PROXY_INTERRUPT_BUDGET = 2000;
  * byte pipe's sequential round trip. Long sessions end up with the same optimized code either way.
  */
 export function prepareForTraffic(): void {
-  setFlagsFromString(`--interrupt-budget=${PROXY_INTERRUPT_BUDGET}`);
-  // `gc` exists only in contexts made after `--expose-gc`: a fresh one lends it (ours is unchanged).
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  try {
+    setFlagsFromString(`--interrupt-budget=${PROXY_INTERRUPT_BUDGET}`);
+    // `gc` exists only in contexts made after `--expose-gc`: a fresh one lends it (ours is unchanged).
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    if (typeof gc === 'function') gc();
+  } catch {
+    // Tuning only: where V8 refuses it, the proxy runs as it is.
+  }
 }
