@@ -145,7 +145,11 @@ export class Redactor {
     const out = [...args];
     for (let i = 0; i < out.length; i++) {
       const m = /^(-{0,2})([A-Za-z][\w.-]*)(=(.*))?$/s.exec(out[i]!);
-      if (!m || !this.isSecret(m[2]!)) continue;
+      if (!m || !this.isSecret(m[2]!)) {
+        // Free text in an argument: `--header "Authorization: Bearer x"`, a script's `token=x`.
+        out[i] = this.text(out[i]!);
+        continue;
+      }
       if (m[3] !== undefined) out[i] = `${m[1]}${m[2]}=${REDACTED}`;
       else if (m[1] !== '' && i + 1 < out.length && !out[i + 1]!.startsWith('-')) out[++i] = REDACTED;
     }

@@ -172,6 +172,22 @@ describe('Redactor on free text and command lines', () => {
     );
     expect(new Redactor({ enabled: false }).argv(['--token', 'K'])).toEqual(['--token', 'K']);
   });
+
+  it('redacts `key: value` pairs written inside an argument (a header, a script)', () => {
+    expect(r.argv(['npx', 'mcp-remote', 'https://x', '--header', 'Authorization: Bearer abc'])).toEqual([
+      'npx',
+      'mcp-remote',
+      'https://x',
+      '--header',
+      'Authorization: [REDACTED]',
+    ]);
+    expect(r.argv(['node', '-e', "connect({ token: 'abc' })", '--verbose'])).toEqual([
+      'node',
+      '-e',
+      'connect({ token: [REDACTED] })',
+      '--verbose',
+    ]);
+  });
 });
 
 describe('Redactor.keeps: the recorder stores such a line unparsed', () => {
