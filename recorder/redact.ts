@@ -16,6 +16,66 @@ const ENVELOPE = new Set(['jsonrpc', 'id', 'method']);
 /** Nesting below which a message that may hold secrets is stored as `[REDACTED]`, not walked. */
 const MAX_DEPTH = 1000;
 
+/**
+ * Members that hold a JSON Schema (a tool's `inputSchema` / `outputSchema` in `tools/list`, an
+ * elicitation's `requestedSchema`). There, the keys of `properties` are argument names, not
+ * values: a `token` or `api_key` argument keeps its schema (replay and `simulate --from` need
+ * it), and only what could hold a secret value is redacted (see Redactor.schema).
+ */
+const SCHEMA_HOLDERS = new Set(['inputSchema', 'outputSchema', 'requestedSchema']);
+
+/** Schema keywords whose members are named subschemas. */
+const NAMED_SUBSCHEMAS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/** Schema keywords holding one subschema, or an array of them. */
+const SUBSCHEMAS = new Set([
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'prefixItems',
+]);
+
+const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+const isNumber = (v: unknown) => typeof v === 'number';
+const isBoolean = (v: unknown) => typeof v === 'boolean';
+const isTypeName = (v: unknown) => typeof v === 'string' && JSON_TYPES.has(v);
+const isName = (v: unknown) => typeof v === 'string' && v.length <= 200;
+
+/**
+ * Schema keywords that say what shape a value has, with the values that can only do that: kept
+ * even in the schema of a secret-named argument. Everything else there (`default`, `const`,
+ * `enum`, `examples`, `description`, unknown keys, a keyword with an odd value) may hold the
+ * secret itself, or text about it: redacted.
+ */
+const SHAPE_KEYWORDS = new Map<string, (v: unknown) => boolean>([
+  ['type', (v) => isTypeName(v) || (Array.isArray(v) && v.every(isTypeName))],
+  ['required', (v) => Array.isArray(v) && v.every(isName)],
+  ['format', isName],
+  ['contentEncoding', isName],
+  ['contentMediaType', isName],
+  ['$ref', isName],
+  ['$schema', isName],
+  ...['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']
+    .concat(['minItems', 'maxItems', 'minProperties', 'maxProperties'])
+    .map((k): [string, (v: unknown) => boolean] => [
+      k,
+      (v) => isNumber(v) || (k.startsWith('exclusive') && isBoolean(v)),
+    ]),
+  ['uniqueItems', isBoolean],
+  ['nullable', isBoolean],
+]);
+
 /** SECRET_KEY, to find every occurrence in a text. */
 const SECRET_NAME = new RegExp(SECRET_KEY.source, 'gi');
 
@@ -45,6 +105,8 @@ function protocolKey(text: string, start: number, end: number): boolean {
 
 /** After a secret key in free text: the separator, then the value (`Bearer x`, `"x y"`, `x`). */
 const SEPARATOR_VALUE = /(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/iy;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const quoted = (value: string) => (value.startsWith('"') ? `"${REDACTED}"` : REDACTED);
 
@@ -210,8 +272,55 @@ export class Redactor {
     }
     let out: Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(value)) {
-      const w = this.isSecret(k) ? (v === REDACTED ? v : REDACTED) : this.walk(v, depth + 1);
+      const w = this.isSecret(k)
+        ? v === REDACTED
+          ? v
+          : REDACTED
+        : SCHEMA_HOLDERS.has(k) && isObject(v)
+          ? this.schema(v, depth + 1, false)
+          : this.walk(v, depth + 1);
       if (w !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = w;
+    }
+    return out ?? value;
+  }
+
+  /**
+   * A JSON Schema: argument names (the keys of `properties` and its kin) are not redacted as
+   * keys, their schemas are walked as schemas. Values a schema holds (`default`, `examples`,
+   * `const`, `enum`, descriptions) are redacted as any value is, and all of them, with any key
+   * that is not a shape keyword, in the schema of a secret-named argument (`secret`): the
+   * schema of `api_key` keeps `{"type":"string","minLength":20}` and loses its `default`.
+   */
+  private schema(value: unknown, depth: number, secret: boolean): unknown {
+    if (typeof value === 'boolean') return value;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      value.forEach((v, i) => {
+        const w = this.schema(v, depth + 1, secret);
+        if (w !== v) (out ??= [...value])[i] = w;
+      });
+      return out ?? value;
+    }
+    // Not a schema (a string where one should be): a value, redacted as one.
+    if (!isObject(value) || depth > MAX_DEPTH) return secret ? REDACTED : this.walk(value, depth);
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      let w: unknown;
+      if (NAMED_SUBSCHEMAS.has(k) && isObject(v)) w = this.namedSchemas(v, depth + 1, secret);
+      else if (SUBSCHEMAS.has(k)) w = this.schema(v, depth + 1, secret);
+      else if (secret) w = SHAPE_KEYWORDS.get(k)?.(v) ? v : REDACTED;
+      else w = this.isSecret(k) ? (v === REDACTED ? v : REDACTED) : this.walk(v, depth + 1);
+      if (w !== v) (out ??= { ...value })[k] = w;
+    }
+    return out ?? value;
+  }
+
+  /** `properties` (and its kin): each member is an argument's schema, its name no secret by itself. */
+  private namedSchemas(value: Record<string, unknown>, depth: number, secret: boolean): Record<string, unknown> {
+    let out: Record<string, unknown> | undefined;
+    for (const [name, v] of Object.entries(value)) {
+      const w = this.schema(v, depth + 1, secret || this.isSecret(name));
+      if (w !== v) (out ??= { ...value })[name] = w;
     }
     return out ?? value;
   }

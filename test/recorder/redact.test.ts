@@ -326,3 +326,134 @@ describe('Redactor.apply: no value under a secret key reaches the db', () => {
     );
   });
 });
+
+describe('Redactor on tool schemas: argument names are not secrets, their values may be', () => {
+  const r = new Redactor({ enabled: true });
+  const toolsList = (inputSchema: unknown) => ({
+    jsonrpc: '2.0',
+    id: 2,
+    result: { tools: [{ name: 'fetch', description: 'Fetch a page', inputSchema }] },
+  });
+
+  it('keeps the schema of a `token` / `api_key` / `pageToken` argument in a recorded tools/list (simulate --from needs it)', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        url: { type: 'string', format: 'uri' },
+        api_key: { type: 'string', minLength: 20 },
+        pageToken: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+        auth: { type: 'object', properties: { password: { type: 'string' } }, required: ['password'] },
+      },
+      required: ['url', 'api_key'],
+      additionalProperties: false,
+    };
+    const m = toolsList(schema);
+    const text = JSON.stringify(m);
+    // Nothing to redact: stored as it came.
+    expect(r.apply(text, m)).toBe(text);
+    // The same for an elicitation's requestedSchema and a tool's outputSchema.
+    const e = {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'elicitation/create',
+      params: { message: 'm', requestedSchema: schema },
+    };
+    expect(apply(r, e)).toEqual(e);
+    const o = {
+      jsonrpc: '2.0',
+      id: 4,
+      result: { tools: [{ name: 't', inputSchema: { type: 'object' }, outputSchema: schema }] },
+    };
+    expect(apply(r, o)).toEqual(o);
+  });
+
+  it('redacts what a secret-named argument’s schema could hold: default, examples, const, enum, descriptions', () => {
+    const m = toolsList({
+      type: 'object',
+      properties: {
+        api_key: {
+          type: 'string',
+          minLength: 20,
+          default: 'sk-live-1',
+          examples: ['sk-live-2'],
+          description: 'your key, e.g. sk-live-3',
+          'x-vendor': { value: 'sk-live-4' },
+        },
+        token: { enum: ['sk-live-5'], const: 'sk-live-5' },
+        secrets: { type: 'object', additionalProperties: { type: 'string', default: 'sk-live-6' } },
+        mode: { type: 'string', default: 'fast', examples: [{ password: 'sk-live-7' }] },
+        cookie: 'sk-live-8',
+      },
+      $defs: { Creds: { type: 'object', properties: { password: { type: 'string', default: 'sk-live-9' } } } },
+      default: { token: 'sk-live-10' },
+    });
+    const out = apply(r, m);
+    expect(JSON.stringify(out)).not.toMatch(/sk-live/);
+    const schema = (out as { result: { tools: [{ inputSchema: Record<string, Record<string, unknown>> }] } }).result
+      .tools[0].inputSchema;
+    expect(schema.properties!.api_key).toEqual({
+      type: 'string',
+      minLength: 20,
+      default: '[REDACTED]',
+      examples: '[REDACTED]',
+      description: '[REDACTED]',
+      'x-vendor': '[REDACTED]',
+    });
+    expect(schema.properties!.secrets).toEqual({
+      type: 'object',
+      additionalProperties: { type: 'string', default: '[REDACTED]' },
+    });
+    // A non-secret argument keeps its own default; only secrets inside its values go.
+    expect(schema.properties!.mode).toEqual({
+      type: 'string',
+      default: 'fast',
+      examples: [{ password: '[REDACTED]' }],
+    });
+    expect(schema.properties!.cookie).toBe('[REDACTED]');
+  });
+
+  it('property: inside a schema, no string under a secret-named argument survives but shape keywords’ values', () => {
+    const name = fc.constantFrom('token', 'api_key', 'password', 'url', 'mode', 'Cookie');
+    const keyword = fc.constantFrom('type', 'default', 'examples', 'const', 'enum', 'description', 'minLength', 'x');
+    const schema = fc.letrec<{ s: unknown }>((tie) => ({
+      s: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ maxLength: 6 }).map((s) => `v:${s}`),
+        fc.boolean(),
+        fc.dictionary(
+          keyword,
+          fc.oneof(
+            fc.string({ maxLength: 6 }).map((s) => `v:${s}`),
+            fc.integer(),
+          ),
+          { maxKeys: 3 },
+        ),
+        fc.record({ properties: fc.dictionary(name, tie('s'), { maxKeys: 3 }) }),
+        fc.record({ items: tie('s') }),
+        fc.record({ anyOf: fc.array(tie('s'), { maxLength: 2 }) }),
+      ),
+    })).s;
+    // Where a generated value (`v:…`) would be left under a secret-named argument.
+    const leaks = (v: unknown, secret: boolean): boolean => {
+      if (typeof v === 'string') return secret && v.startsWith('v:');
+      if (v === null || typeof v !== 'object') return false;
+      if (Array.isArray(v)) return v.some((x) => leaks(x, secret));
+      return Object.entries(v).some(([k, w]) => {
+        if (k === 'properties' && w !== null && typeof w === 'object' && !Array.isArray(w))
+          return Object.entries(w).some(([n, x]) => leaks(x, secret || secret_(n)));
+        if (secret && k === 'type') return false; // a shape keyword
+        return leaks(w, secret);
+      });
+    };
+    const secret_ = (n: string) => n !== 'url' && n !== 'mode';
+    fc.assert(
+      fc.property(schema, (s) => {
+        const out = apply(r, toolsList({ type: 'object', properties: { token: s, url: s } })) as {
+          result: { tools: [{ inputSchema: unknown }] };
+        };
+        expect(leaks(out.result.tools[0].inputSchema, false)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
