@@ -112,7 +112,7 @@ try {
   // Baseline: the same rows read out of SQLite, nothing else (after a warm-up read, as the diff gets).
   const readAll = () => {
     let n = 0;
-    for (const r of source.callMessages!()) n += r.raw.length > 0 ? 1 : 0;
+    for (const r of source.replayMessages!()) n += r.raw !== null ? 1 : 0;
     return n;
   };
   readAll();

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { SessionSource } from '../replayer/source.js';
 import type { Store } from '../store/store.js';
-import type { SessionRecord } from '../store/types.js';
+import type { ReplayMessage, SessionRecord } from '../store/types.js';
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
@@ -101,12 +101,12 @@ export function measuredSources(
 ): { sources: SessionSource[]; fraction: () => number } {
   let counts: Map<string, number> | undefined;
   const dbCount = (id: string): number => {
-    // Sessions read through `callMessages` are measured in calls, others in messages.
+    // Sessions read through `replayMessages` are measured in calls, others in bytes.
     counts ??= new Map((store()?.listSessions() ?? []).map((s) => [s.id, s.calls]));
     return counts.get(id) ?? 0;
   };
   const parts = sources.map((s) => {
-    const isDb = s.origin.startsWith('db:') && s.callMessages !== undefined;
+    const isDb = s.origin.startsWith('db:') && s.replayMessages !== undefined;
     let total = 0;
     try {
       total = isDb ? dbCount(s.info.id) : statSync(s.origin).size;
@@ -117,19 +117,26 @@ export function measuredSources(
   });
   const wrapped = sources.map((s, i): SessionSource => {
     const part = parts[i]!;
-    const measured = function* <R extends SessionRecord>(records: Iterable<R>) {
+    const measured = function* (records: Iterable<SessionRecord>) {
       for (const r of records) {
-        if (part.isDb) part.done++;
-        else part.done += r.type === 'message' ? r.raw.length + 50 : 60;
+        part.done += r.type === 'message' ? r.raw.length + 50 : 60;
         yield r;
       }
       part.done = part.total;
     };
-    const callMessages = s.callMessages?.bind(s);
+    // A db session: counted in client `tools/call` messages, as its call count counts them.
+    const replayed = function* (messages: Iterable<ReplayMessage>) {
+      for (const m of messages) {
+        if (m.dir === 'c2s' && m.method === 'tools/call') part.done++;
+        yield m;
+      }
+      part.done = part.total;
+    };
+    const replayMessages = s.replayMessages?.bind(s);
     return {
       ...s,
       records: () => measured(s.records()),
-      ...(callMessages ? { callMessages: () => measured(callMessages()) } : {}),
+      ...(replayMessages ? { replayMessages: () => replayed(replayMessages()) } : {}),
     };
   });
   return {

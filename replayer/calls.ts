@@ -1,6 +1,10 @@
 import type { ToolCall } from '../engine/types.js';
+import { hasDuplicateKeys } from '../engine/sourceLocation.js';
+import { inspectClientMessage } from '../proxy/enforce/clientMessages.js';
+import type { SessionRecord } from '../store/types.js';
+import { RememberedIds, StreamedIds, type RequestIds } from './requestIds.js';
 import { rpcMessages } from './rpcMessages.js';
-import type { SessionSource } from './source.js';
+import type { ReplayMessage, SessionSource } from './source.js';
 
 /** A recorded `tools/call` with where and when it happened. */
 export interface RecordedCall extends ToolCall {
@@ -26,51 +30,95 @@ export function absoluteTime(startedAtMs: number, t: number): number {
 }
 
 /**
- * The `tools/call` requests a client sent in a session, in order. The grant is `--grant`, else
- * the session's recorded grant, else the `clientInfo.name` of its `initialize`.
+ * The `tools/call` requests a client sent in a session that the gateway decides, in order. The
+ * grant is `--grant`, else the session's recorded grant, else the `clientInfo.name` of its
+ * `initialize`.
+ *
+ * What the gateway rejects or drops before any policy applies (proxy/enforce), replay does not
+ * decide either, by the gateway's own checks: a line with a key written twice, a malformed or
+ * disguised `tools/call` (`inspectClientMessage`), and a request that reuses the id of one still
+ * in flight. Ids are in flight from the client's request until an answer with that id reaches
+ * the client; the gateway's own refusal of a reused id answers with that id too, and is known by
+ * the order of the recording (it follows the request it refuses). Replay of a session recorded
+ * without a gateway models what a gateway would have done with it.
  */
 export function* callsOf(source: SessionSource, options: CallOptions = {}): Generator<RecordedCall> {
   const { info } = source;
   const started = Date.parse(info.startedAt);
   let grant = options.grant ?? info.grant ?? 'unknown';
   const grantFixed = options.grant !== undefined || info.grant !== undefined;
-  for (const r of source.callMessages ? source.callMessages() : source.records()) {
-    if (r.type !== 'message' || r.dir !== 'c2s') continue;
-    // Cheap pre-filter: only parse what can be a call or an initialize ("tools\/call" is legal JSON too).
-    if (!r.raw.includes('call') && (grantFixed || !r.raw.includes('initialize'))) continue;
-    for (const m of rpcMessages(r.raw)) {
-      const req = m as {
-        method?: unknown;
-        id?: unknown;
-        params?: { name?: unknown; arguments?: unknown; clientInfo?: { name?: unknown } };
-      };
-      if (req?.method === 'initialize' && !grantFixed && typeof req.params?.clientInfo?.name === 'string') {
-        grant = req.params.clientInfo.name;
-      } else if (req?.method === 'tools/call' && isDecidable(req)) {
+  const fast = source.replayMessages !== undefined && source.answersBetween !== undefined;
+  const ids: RequestIds = fast ? new RememberedIds(source.answersBetween!.bind(source)) : new StreamedIds();
+  const messages = fast ? source.replayMessages!() : replayMessagesOf(source.records());
+  for (const r of messages) {
+    if (r.dir === 's2c') {
+      ids.answered(r);
+      continue;
+    }
+    if (r.raw === null) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.raw);
+    } catch {
+      continue; // not JSON: forwarded as it is, no server reads it as a call either
+    }
+    // The refusals of this line's requests follow it: counted once the line is read.
+    let owed: unknown[] | undefined;
+    if (hasDuplicateKeys(r.raw, parsed)) {
+      // Refused whole: each request in it is answered with its id, none is forwarded.
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null) ids.owe(m.id, r.seq);
+      }
+      continue;
+    }
+    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (Array.isArray(m)) continue; // a nested batch: refused, with a null id
+      if (isRecord(m) && m.method === 'initialize' && !grantFixed) {
+        const p = isRecord(m.params) ? m.params : {};
+        const name = isRecord(p.clientInfo) ? p.clientInfo.name : undefined;
+        if (typeof name === 'string') grant = name;
+      }
+      const check = inspectClientMessage(m);
+      if (check.kind === 'reject') {
+        if (check.id !== null) (owed ??= []).push(check.id);
+      } else if (check.kind === 'other') {
+        const req = m as { method?: unknown; id?: unknown };
+        if (typeof req.method === 'string' && req.id !== undefined && req.id !== null && !ids.claim(req.id, r.seq))
+          (owed ??= []).push(req.id);
+      } else if (check.kind === 'call') {
+        if (!ids.claim(check.id, r.seq)) {
+          (owed ??= []).push(check.id);
+          continue;
+        }
         yield {
-          tool: req.params!.name as string,
-          args: req.params!.arguments ?? {},
+          tool: check.tool,
+          args: check.args,
           session: info.id,
           grant,
           seq: r.seq,
           t: r.t,
           at: absoluteTime(started, r.t),
-          id: req.id,
+          id: check.id,
         };
       }
     }
+    if (owed) for (const id of owed) ids.owe(id, r.seq);
   }
 }
 
-/**
- * The `tools/call` requests the gateway decides (proxy/enforce/clientMessages.ts): a request with
- * a string or number id, a string `params.name` and object (or absent) `arguments`. The gateway
- * rejects or drops the others before any policy applies, so replay does not decide them either.
- */
-function isDecidable(req: { id?: unknown; params?: { name?: unknown; arguments?: unknown } }): boolean {
-  const { id, params } = req;
-  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)))) return false;
-  if (typeof params !== 'object' || params === null || typeof params.name !== 'string') return false;
-  const args = params.arguments;
-  return args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args));
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A source's records as replay reads them: the facts of each message from its text. */
+function* replayMessagesOf(records: Iterable<SessionRecord>): Generator<ReplayMessage> {
+  for (const r of records) {
+    if (r.type !== 'message') continue;
+    if (r.dir === 'c2s' || r.raw.trimStart().startsWith('[')) {
+      yield { seq: r.seq, t: r.t, dir: r.dir, method: null, rpcId: null, raw: r.raw };
+      continue;
+    }
+    const [m] = rpcMessages(r.raw);
+    const method = typeof m?.method === 'string' ? m.method : m?.method === undefined ? null : '';
+    const rpcId = m === undefined || m.id === undefined || m.id === null ? null : JSON.stringify(m.id);
+    yield { seq: r.seq, t: r.t, dir: r.dir, method, rpcId, raw: null };
+  }
 }

@@ -10,7 +10,8 @@ export function dbSource(store: Store, id: string): SessionSource {
     info,
     origin: `db:${info.id}`,
     records: () => store.records(info.id),
-    callMessages: () => store.callMessages(info.id),
+    replayMessages: () => store.replayMessages(info.id),
+    answersBetween: (key, after, before) => store.answersBetween(info.id, key, after, before),
     messageAt: (seq) => store.messageAt(info.id, seq),
   };
 }

@@ -1,4 +1,6 @@
-import type { MessageRecord, SessionInfo, SessionRecord } from '../store/types.js';
+import type { MessageRecord, ReplayMessage, SessionInfo, SessionRecord } from '../store/types.js';
+
+export type { ReplayMessage };
 
 /** A recorded session, wherever it lives (db or JSONL file): its header and streamed records. */
 export interface SessionSource {
@@ -7,10 +9,13 @@ export interface SessionSource {
   origin: string;
   records(): Iterable<SessionRecord>;
   /**
-   * Optional fast path for replay: the client messages that can hold a `tools/call` or an
-   * `initialize`, in `seq` order (a superset; `callsOf` still checks each).
+   * Optional fast path for replay, with `answersBetween`: the client's messages replay reads
+   * (those that can be a `tools/call` or an `initialize`, and every request), in `seq` order. The
+   * server's are then not read at all, but for a request that reuses an earlier one's id.
    */
-  callMessages?(): Iterable<MessageRecord>;
+  replayMessages?(): Iterable<ReplayMessage>;
+  /** How many answers with the request id `key` (by its text) the client received between two messages. */
+  answersBetween?(key: string, afterSeq: number, beforeSeq: number): number;
   /** Optional direct lookup of one message by `seq` (else: scan `records()`). */
   messageAt?(seq: number): MessageRecord | undefined;
 }

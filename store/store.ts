@@ -6,16 +6,20 @@ import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQu
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
 import { listSpools, nonJsonData, rawFacts, readSpool, type SpoolRow } from './spool.js';
-import type { Direction, MessageRecord, SessionInfo, SessionRecord, SessionSummary } from './types.js';
+import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
 
 // Only the client's messages that can hold a tools/call or an initialize (batches are kept: their
 // method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
 // several sessions, and one better-sqlite3 statement cannot iterate twice at once.
-const CALL_MESSAGES_SQL = `SELECT seq, t, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
-  AND (method IN ('tools/call', 'initialize') OR method IS NULL OR substr(msg, 1, 1) = '[')
+const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
+  AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
   ORDER BY seq`;
+
+const ANSWERS_SQL = `SELECT rpc_id, method, CASE WHEN substr(msg, 1, 1) = '[' THEN msg END FROM messages
+  WHERE session_id = ? AND seq > ? AND seq < ? AND dir = 's2c'
+  AND ((method IS NULL AND rpc_id IN (?, ?)) OR substr(msg, 1, 1) = '[')`;
 
 const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
   UNION ALL
@@ -133,6 +137,7 @@ export class Store {
       ),
       endSession: db.prepare(`UPDATE sessions SET ended_at = ?, exit_code = ? WHERE id = ?`),
       getSession: db.prepare(`SELECT * FROM sessions WHERE id = ?`),
+      answers: db.prepare(ANSWERS_SQL).raw(true),
       sessionIdsLike: db.prepare(`SELECT id FROM sessions WHERE id LIKE ? || '%' ORDER BY id LIMIT 2`),
       listSessions: db.prepare(
         `SELECT s.*,
@@ -306,14 +311,45 @@ export class Store {
   }
 
   /**
-   * The client messages of a session that can be a `tools/call` or an `initialize`, in `seq`
-   * order: what replay and diff read (a superset of them; the caller still parses and checks).
+   * The client messages of a session replay reads, in `seq` order: those that can be a
+   * `tools/call` or an `initialize`, and every request (its id may be reused while in flight).
    */
-  *callMessages(sessionId: string): Generator<MessageRecord> {
-    const rows = this.db.prepare(CALL_MESSAGES_SQL).raw(true).iterate(sessionId);
-    for (const [seq, t, raw] of rows as IterableIterator<[number, number, string]>) {
-      yield { type: 'message', seq, t, dir: 'c2s', raw };
+  *replayMessages(sessionId: string): Generator<ReplayMessage> {
+    const rows = this.db.prepare(REPLAY_MESSAGES_SQL).raw(true).iterate(sessionId);
+    for (const [seq, t, method, raw] of rows as IterableIterator<[number, number, string | null, string]>) {
+      yield { seq, t, dir: 'c2s', method, rpcId: null, raw };
     }
+  }
+
+  /**
+   * How many answers with the request id `key` (its text: `1` and `"1"` alike, see
+   * InFlightRequests) the client received between two messages of a session (exclusive).
+   */
+  answersBetween(sessionId: string, key: string, afterSeq: number, beforeSeq: number): number {
+    const rows = this.stmts.answers.iterate(sessionId, afterSeq, beforeSeq, key, JSON.stringify(key));
+    let n = 0;
+    for (const [rpcId, method, batch] of rows as IterableIterator<[string | null, string | null, string | null]>) {
+      if (batch === null) n += method === null && rpcId !== null ? 1 : 0;
+      else {
+        let members: unknown;
+        try {
+          members = JSON.parse(batch);
+        } catch {
+          continue;
+        }
+        for (const m of members as { method?: unknown; id?: unknown }[]) {
+          if (
+            m !== null &&
+            typeof m === 'object' &&
+            m.method === undefined &&
+            m.id !== undefined &&
+            String(m.id) === key
+          )
+            n++;
+        }
+      }
+    }
+    return n;
   }
 
   /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */

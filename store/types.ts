@@ -26,6 +26,21 @@ export interface MessageRecord {
   raw: string;
 }
 
+/**
+ * What replay reads of one message: where it is, its method and id as the recorder stored them
+ * (of a batch's first element), and its text when replay must read it (every client message, a
+ * batch either way); a server's answer is known by its id alone.
+ */
+export interface ReplayMessage {
+  seq: number;
+  t: number;
+  dir: Direction;
+  method: string | null;
+  /** The JSON-RPC id as JSON text (`1`, `"a"`), or null. */
+  rpcId: string | null;
+  raw: string | null;
+}
+
 export interface EventRecord {
   type: 'event';
   seq: number;

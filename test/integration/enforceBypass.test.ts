@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPolicy } from '../../cli/common.js';
+import { dryRun, resolveSources, timeline } from '../../replayer/index.js';
+import { openStore } from '../../store/store.js';
 import { cli, eventually, lineEcho, recorded, tempDir } from './helpers.js';
 
 type Reply = {
@@ -68,7 +71,13 @@ async function session(lines: string[], expectReplies: number, extra: string[] =
     return r;
   });
   const byId = new Map(replies.map((r) => [JSON.stringify(r.id), r]));
-  return { byId, serverCalls: server.c2s.flat() as { id?: unknown; method?: string; params?: { name?: string } }[] };
+  return {
+    byId,
+    replies,
+    serverCalls: server.c2s.flat() as { id?: unknown; method?: string; params?: { name?: string } }[],
+    gatewayDb: join(dir, 'gw.db'),
+    policyFile: file,
+  };
 }
 
 const call = (id: unknown, name: unknown, extra: object = {}) => ({
@@ -109,6 +118,42 @@ describe('enforce against bypass attempts', () => {
       .filter((m) => m.method !== undefined)
       .map((m) => `${m.method} ${m.params?.name ?? ''} ${String(m.id)}`);
     expect(reached).toEqual(['tools/call echo 5', 'ping  7', 'tools/call echo 10']);
+  });
+
+  it('replaying the recording decides what the gateway decided, and nothing it refused (live ≡ dry-run)', async () => {
+    const lines = [
+      JSON.stringify(call(1, 'echo')),
+      JSON.stringify(call(2, 'ECHO')),
+      JSON.stringify(call(3, 'echo')),
+      JSON.stringify(call(3, 'delete_all')), // reuses id 3 while it is in flight: refused
+      // A key written twice: we would read delete_all, a server might read echo. Refused whole.
+      '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","name":"delete_all","arguments":{}}}',
+      JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'ping' }),
+      JSON.stringify(call(5, 'delete_all')), // reuses the ping's id while it is in flight
+      JSON.stringify(call(6, 'delete_all')),
+      JSON.stringify([call(7, 'echo'), call(7, 'delete_all')]), // a batch reusing its own id
+      JSON.stringify(call(8, 'echo', { params: { name: 'echo', arguments: [] } })), // arguments not an object
+    ];
+    const { replies, gatewayDb, policyFile } = await session(lines, 11);
+    expect(replies).toHaveLength(11);
+    const store = openStore(gatewayDb, { mustExist: true });
+    try {
+      const [info] = store.allSessions();
+      const live = store.sessionDecisions(info!.id).map((d) => `${d.rpcId} ${d.decision} ${d.rule}`);
+      expect(live).toEqual([
+        '1 allow tools.echo',
+        '2 deny default',
+        '3 allow tools.echo',
+        '6 deny tools.delete_*',
+        '7 allow tools.echo',
+      ]);
+      const replayed = [...dryRun(loadPolicy(policyFile), timeline(resolveSources([], () => store)))].map(
+        ({ call, verdict }) => `${JSON.stringify(call.id)} ${verdict.decision} ${verdict.rule}`,
+      );
+      expect(replayed).toEqual(live);
+    } finally {
+      store.close();
+    }
   });
 
   it('--deny-as error answers JSON-RPC errors -32001', async () => {

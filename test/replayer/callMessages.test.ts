@@ -7,7 +7,7 @@ import { openStore } from '../../store/store.js';
 
 const fixture = join(import.meta.dirname, '../../fixtures/sessions/seed-15-calls.jsonl');
 
-describe('db sessions read through the callMessages fast path', () => {
+describe('db sessions read through the replayMessages fast path', () => {
   it('give exactly the calls of a full read, batches and grants included', () => {
     const store = openStore(join(mkdtempSync(join(tmpdir(), 'mcp-replay-test-')), 'r.db'));
     try {
@@ -36,9 +36,9 @@ describe('db sessions read through the callMessages fast path', () => {
       store.appendMessage(file.info.id, last + 3, t + 3, 'c2s', JSON.stringify(call), 'tools/call', '101');
 
       const db = dbSource(store, file.info.id);
-      expect(db.callMessages).toBeDefined();
+      expect(db.replayMessages).toBeDefined();
       const fast = [...callsOf(db)];
-      const full = [...callsOf({ ...db, callMessages: undefined })];
+      const full = [...callsOf({ ...db, replayMessages: undefined })];
       expect(fast).toEqual(full);
       expect(fast).toHaveLength(17);
       expect(fast.slice(-2).map((c) => [c.tool, c.grant])).toEqual([

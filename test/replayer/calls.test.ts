@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { callsOf, type SessionSource } from '../../replayer/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { callsOf, dbSource, type SessionSource } from '../../replayer/index.js';
+import { messageFacts } from '../../store/spool.js';
+import { openStore } from '../../store/store.js';
 
 function source(messages: unknown[]): SessionSource {
   return {
@@ -40,6 +45,54 @@ describe('callsOf', () => {
       ['b', {}, 'agent-7', 'two'],
       ['in-batch', {}, 'agent-7', 6],
     ]);
+  });
+});
+
+describe('callsOf: request ids in flight, as the gateway keeps them', () => {
+  const call = (id: unknown, name: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name } });
+  const answer = (id: unknown) => ({ jsonrpc: '2.0', id, result: {} });
+  const refusal = (id: unknown) => ({ jsonrpc: '2.0', id, error: { code: -32600, message: 'refused by mcp-replay' } });
+  // [dir, message]: a client that reuses ids, and what it received.
+  const traffic: ['c2s' | 's2c', unknown][] = [
+    ['c2s', call(1, 'a')],
+    ['c2s', call(1, 'reused-in-flight')], // refused...
+    ['s2c', refusal(1)], // ...with its id: that answer does not end call 1
+    ['c2s', call('1', 'same-text')], // "1" is 1 to the gateway: still in flight
+    ['s2c', refusal('1')],
+    ['s2c', { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1 } }],
+    ['s2c', answer(1)], // call 1 answered: its id is free
+    ['c2s', call(1, 'reused-after')],
+    ['c2s', { jsonrpc: '2.0', id: 2, method: 'ping' }],
+    ['c2s', call(2, 'reuses-ping')],
+    ['s2c', refusal(2)],
+    ['s2c', [answer(2), answer(1)]], // a batch of answers frees both
+    ['c2s', call(2, 'after-batch')],
+  ];
+  const expected = ['a', 'reused-after', 'after-batch'];
+
+  it('reads them from the messages', () => {
+    const source: SessionSource = {
+      info: { id: 's', startedAt: '2026-11-24T10:00:00.000Z', transport: 'stdio' },
+      origin: 'test',
+      records: () =>
+        traffic.map(([dir, msg], seq) => ({ type: 'message' as const, seq, t: seq, dir, raw: JSON.stringify(msg) })),
+    };
+    expect([...callsOf(source)].map((c) => c.tool)).toEqual(expected);
+  });
+
+  it('reads the same from the db’s stored method and id (the fast path)', () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), 'mcp-replay-test-')), 'r.db'));
+    try {
+      store.insertSession({ id: 's', startedAt: '2026-11-24T10:00:00.000Z', transport: 'stdio' });
+      traffic.forEach(([dir, msg], seq) => {
+        const { method, id } = messageFacts(msg);
+        store.appendMessage('s', seq, seq, dir, JSON.stringify(msg), method, id);
+      });
+      const db = dbSource(store, 's');
+      expect([...callsOf(db)].map((c) => c.tool)).toEqual(expected);
+    } finally {
+      store.close();
+    }
   });
 });
 

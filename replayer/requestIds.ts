@@ -1,0 +1,151 @@
+import { rpcMessages } from './rpcMessages.js';
+import type { ReplayMessage } from './source.js';
+
+/**
+ * The gateway's request ids in flight, as replay reconstructs them (proxy/enforce's
+ * InFlightRequests: ids compare by their text, so `1` and `"1"` collide). A request claims its
+ * id; an answer with that id reaching the client frees it, but for the gateway's own refusals
+ * (`owe`): refusing a request that reuses an id in flight, the gateway answers with that id,
+ * and the request in flight goes on.
+ */
+export interface RequestIds {
+  /** A request with this id, at `seq`: false if the id is still in flight (the gateway refuses it). */
+  claim(id: unknown, seq: number): boolean;
+  /** The gateway answered a request with this id itself, in the messages right after `seq`. */
+  owe(id: unknown, seq: number): void;
+  /** A message to the client (fed every one, in order, when the ids are streamed). */
+  answered(r: ReplayMessage): void;
+}
+
+/** Fed every message of the session in order: the ids in flight, and the refusals owed. */
+export class StreamedIds implements RequestIds {
+  private readonly inFlight = new Set<string>();
+  private readonly owed = new Map<string, number>();
+
+  claim(id: unknown): boolean {
+    const key = String(id);
+    if (this.inFlight.has(key)) return false;
+    this.inFlight.add(key);
+    return true;
+  }
+
+  owe(id: unknown): void {
+    const key = String(id);
+    this.owed.set(key, (this.owed.get(key) ?? 0) + 1);
+  }
+
+  answered(r: ReplayMessage): void {
+    if (r.raw !== null && r.raw.trimStart().startsWith('[')) {
+      for (const m of rpcMessages(r.raw)) if (m.method === undefined && m.id !== undefined) this.release(String(m.id));
+    } else if (r.method === null && r.rpcId !== null) {
+      let id: unknown;
+      try {
+        id = JSON.parse(r.rpcId);
+      } catch {
+        return;
+      }
+      this.release(String(id));
+    }
+  }
+
+  private release(key: string): void {
+    const owed = this.owed.get(key);
+    if (owed === undefined) this.inFlight.delete(key);
+    else if (owed > 1) this.owed.set(key, owed - 1);
+    else this.owed.delete(key);
+  }
+}
+
+/**
+ * Requests remembered by RememberedIds: an id reused after this many other requests is taken as
+ * answered. No MCP request stays unanswered that long (clients time out within a minute), and
+ * the memory stays bounded however long the session.
+ */
+export const REMEMBERED_REQUESTS = 65_536;
+
+/**
+ * Fed the client's messages only (a db session: the server's are not read at all): a request
+ * reusing an id asks `answersBetween` how many answers with that id the client got since the
+ * id's last request. Integer ids that only grow (what SDK clients send) are kept in a ring
+ * sorted by id, with no string and no map entry per call; other requests in a map.
+ */
+export class RememberedIds implements RequestIds {
+  private readonly monoIds = new Float64Array(REMEMBERED_REQUESTS);
+  private readonly monoSeqs = new Float64Array(REMEMBERED_REQUESTS);
+  private monoStart = 0;
+  private monoCount = 0;
+  private maxInt = -Infinity;
+  /** Other requests: the `seq` of each id's last one, forgotten in request order (a ring). */
+  private readonly claims = new Map<string, number>();
+  private readonly ringKeys: (string | undefined)[] = [];
+  private readonly ringSeqs = new Float64Array(REMEMBERED_REQUESTS);
+  private next = 0;
+  /** Refusals with an id since its last request (rare). */
+  private readonly refusals = new Map<string, number>();
+
+  constructor(private readonly answersBetween: (key: string, afterSeq: number, beforeSeq: number) => number) {}
+
+  claim(id: unknown, seq: number): boolean {
+    if (
+      typeof id === 'number' &&
+      Number.isInteger(id) &&
+      id > this.maxInt &&
+      (this.claims.size === 0 || !this.claims.has(String(id)))
+    ) {
+      this.maxInt = id;
+      const at = (this.monoStart + this.monoCount) % REMEMBERED_REQUESTS;
+      this.monoIds[at] = id;
+      this.monoSeqs[at] = seq;
+      if (this.monoCount < REMEMBERED_REQUESTS) this.monoCount++;
+      else this.monoStart = (this.monoStart + 1) % REMEMBERED_REQUESTS;
+      return true;
+    }
+    const key = String(id);
+    const last = this.lastRequest(key);
+    if (last !== undefined) {
+      if (this.answersBetween(key, last, seq) <= (this.refusals.get(key) ?? 0)) return false;
+      this.refusals.delete(key);
+    }
+    this.claims.set(key, seq);
+    const oldest = this.ringKeys[this.next];
+    if (oldest !== undefined && this.claims.get(oldest) === this.ringSeqs[this.next]) {
+      this.claims.delete(oldest);
+      this.refusals.delete(oldest);
+    }
+    this.ringKeys[this.next] = key;
+    this.ringSeqs[this.next] = seq;
+    this.next = (this.next + 1) % REMEMBERED_REQUESTS;
+    return true;
+  }
+
+  owe(id: unknown, seq: number): void {
+    const key = String(id);
+    const last = this.lastRequest(key);
+    // The refusal follows the message it refuses: it counts against a request made up to then.
+    if (last !== undefined && last <= seq) this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
+  }
+
+  answered(): void {
+    // Not fed: the answers are counted on demand.
+  }
+
+  /** The `seq` of the last remembered request with this id text. */
+  private lastRequest(key: string): number | undefined {
+    const seq = this.claims.get(key);
+    if (seq !== undefined) return seq;
+    const n = Number(key);
+    if (!Number.isInteger(n) || String(n) !== key || this.monoCount === 0) return undefined;
+    // Binary search of the ring (ids ascending from monoStart).
+    let lo = 0;
+    let hi = this.monoCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = (this.monoStart + mid) % REMEMBERED_REQUESTS;
+      const v = this.monoIds[at]!;
+      if (v === n) return this.monoSeqs[at];
+      if (v < n) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+}

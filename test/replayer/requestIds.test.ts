@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REMEMBERED_REQUESTS, RememberedIds, StreamedIds } from '../../replayer/requestIds.js';
+
+describe('RememberedIds', () => {
+  it('remembers the last REMEMBERED_REQUESTS requests, ids compared by their text', () => {
+    const ids = new RememberedIds(() => 0); // nothing is ever answered
+    const n = REMEMBERED_REQUESTS + 1000;
+    for (let i = 1; i <= n; i++) expect(ids.claim(i, i)).toBe(true);
+    expect(ids.claim(n - 1, n + 1)).toBe(false); // still in flight
+    expect(ids.claim(String(n), n + 2)).toBe(false); // "70536" is 70536
+    expect(ids.claim('0' + String(n), n + 3)).toBe(true); // "070536" is not
+    expect(ids.claim(5, n + 4)).toBe(true); // forgotten: taken as answered
+  });
+
+  it('agrees with StreamedIds (fed every answer) on any stream of requests, answers and refusals', () => {
+    const event = fc.oneof(
+      fc.record({
+        kind: fc.constant('request' as const),
+        id: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constantFrom('1', '2', 'x')),
+      }),
+      fc.record({
+        kind: fc.constant('answer' as const),
+        id: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constantFrom('1', 'x')),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        const answers: { seq: number; key: string }[] = [];
+        const remembered = new RememberedIds(
+          (key, after, before) => answers.filter((a) => a.key === key && a.seq > after && a.seq < before).length,
+        );
+        const streamed = new StreamedIds();
+        const a: boolean[] = [];
+        const b: boolean[] = [];
+        const answer = (seq: number, id: unknown) => {
+          answers.push({ seq, key: String(id) });
+          streamed.answered({ seq, t: seq, dir: 's2c', method: null, rpcId: JSON.stringify(id), raw: null });
+        };
+        events.forEach((e, i) => {
+          const seq = 2 * i;
+          if (e.kind === 'answer') {
+            answer(seq, e.id);
+            return;
+          }
+          const r1 = remembered.claim(e.id, seq);
+          const r2 = streamed.claim(e.id);
+          a.push(r1);
+          b.push(r2);
+          // A refused request is answered by the gateway, right after it.
+          if (!r1) remembered.owe(e.id, seq);
+          if (!r2) streamed.owe(e.id);
+          if (!r1 || !r2) answer(seq + 1, e.id);
+        });
+        expect(a).toEqual(b);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
