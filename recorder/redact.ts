@@ -249,7 +249,8 @@ export class Redactor {
     const m = message as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(m)) {
-      if (ENVELOPE.has(k)) continue;
+      // An envelope member that is not what JSON-RPC allows there (an object `id`) can hold anything.
+      if (ENVELOPE.has(k) && (v === null || typeof v !== 'object')) continue;
       const w = this.isSecret(k) ? (v === REDACTED ? v : REDACTED) : this.walk(v, 0);
       if (w !== v) (out ??= { ...m })[k] = w;
     }

@@ -302,11 +302,17 @@ describe('Redactor.apply: no value under a secret key reaches the db', () => {
   const leaks = (v: unknown, top: boolean): boolean => {
     if (v === null || typeof v !== 'object') return false;
     return Object.entries(v).some(([k, w]) => {
-      if (top && ['jsonrpc', 'id', 'method'].includes(k)) return false;
+      // The envelope's own values are kept; one that is an object can hold secrets like any value.
+      if (top && ['jsonrpc', 'id', 'method'].includes(k) && (w === null || typeof w !== 'object')) return false;
       if (!Array.isArray(v) && secret(k)) return w !== '[REDACTED]';
       return leaks(w, false);
     });
   };
+
+  it('walks an envelope member that JSON-RPC does not allow to be an object (an object id)', () => {
+    const m = { jsonrpc: '2.0', id: { token: 't', n: 1 }, method: 'x', params: {} };
+    expect(apply(r, m)).toEqual({ jsonrpc: '2.0', id: { token: '[REDACTED]', n: 1 }, method: 'x', params: {} });
+  });
 
   it('redacts top-level members too, keeping jsonrpc, id and method as they are', () => {
     expect(apply(r, { jsonrpc: '2.0', id: 1, method: 'x', token: 't', auth: { password: 'p' } })).toEqual({
@@ -320,7 +326,10 @@ describe('Redactor.apply: no value under a secret key reaches the db', () => {
       fc.property(message, (m) => {
         const out = apply(r, m) as Record<string, unknown>;
         expect(leaks(out, true)).toBe(false);
-        for (const k of ['jsonrpc', 'id', 'method']) expect(out[k]).toEqual(m[k as keyof typeof m]);
+        for (const k of ['jsonrpc', 'id', 'method']) {
+          const v = m[k as keyof typeof m] as unknown;
+          if (v === null || typeof v !== 'object') expect(out[k]).toEqual(v);
+        }
       }),
       { numRuns: 2000 },
     );
