@@ -4,6 +4,7 @@ import { InputError } from '../../engine/errors.js';
 import { argsSummary, shortDuration, shortId } from '../../tui/approvals/format.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output, table } from '../output.js';
+import { visible, visibleName } from '../../engine/visible.js';
 
 interface ApprovalsOptions extends CommonOptions {
   user?: string;
@@ -79,12 +80,12 @@ export function registerApprovals(program: Command): void {
       else {
         const rows = pending.map((a) => [
           String(a.id),
-          a.tool,
+          visibleName(a.tool),
           argsSummary(a.args),
           shortId(a.sessionId),
-          a.grant,
+          visible(a.grant),
           shortDuration(now - a.requestedAt),
-          a.reason,
+          visible(a.reason),
         ]);
         for (const l of table(['ID', 'TOOL', 'ARGS', 'SESSION', 'GRANT', 'AGE', 'REASON'], rows)) out.line(l);
       }

@@ -1,4 +1,5 @@
 import type { Store } from '../../store/store.js';
+import { visible, visibleName } from '../../engine/visible.js';
 
 /** The answer to a `require_approval` call: approved (by whom), or not (why not). */
 export type ApprovalOutcome = { approved: true; by: string } | { approved: false; why: string };
@@ -50,7 +51,8 @@ export class ElicitationAsker {
         method: 'elicitation/create',
         params: {
           mode: 'form',
-          message: `Allow the tool call ${q.tool} ${JSON.stringify(q.args)}? (${q.reason}; ${q.rule})`,
+          // Shown to the human who decides: nothing in it may hide or reorder what the call does.
+          message: `Allow the tool call ${visibleName(q.tool)} ${visible(JSON.stringify(q.args) ?? '{}')}? (${visible(q.reason)}; ${q.rule})`,
           requestedSchema: { type: 'object', properties: {} },
         },
       });

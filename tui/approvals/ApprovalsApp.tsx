@@ -2,6 +2,7 @@ import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
 import { argsSummary, shortDuration, shortId } from './format.js';
+import { visible, visibleName } from '../../engine/visible.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
 export interface ApprovalsSource {
@@ -73,8 +74,8 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
       const done = source.resolveApproval(selected.id, answer, user, now());
       setStatus(
         done
-          ? `${answer} #${selected.id} ${selected.tool}`
-          : `#${selected.id} ${selected.tool} is no longer pending (answered elsewhere or expired)`,
+          ? `${answer} #${selected.id} ${visibleName(selected.tool)}`
+          : `#${selected.id} ${visibleName(selected.tool)} is no longer pending (answered elsewhere or expired)`,
       );
       setSelectedId(items[index + 1]?.id ?? items[index - 1]?.id);
       refresh();
@@ -83,10 +84,10 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
 
   const rows = items.map((a) => ({
     id: `#${a.id}`,
-    tool: a.tool,
+    tool: visibleName(a.tool),
     args: argsSummary(a.args),
     session: shortId(a.sessionId),
-    grant: a.grant,
+    grant: visible(a.grant),
     age: shortDuration(clock - a.requestedAt),
     left: a.expiresAt === null || a.expiresAt === undefined ? '-' : shortDuration(a.expiresAt - clock),
   }));

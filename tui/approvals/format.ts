@@ -1,3 +1,5 @@
+import { visible } from '../../engine/visible.js';
+
 /** Text helpers of the approvals list (shared by the TUI and the plain listing). */
 
 /** `12s`, `4m`, `3h`, `2d`: how long ago, or how long left. */
@@ -9,11 +11,13 @@ export function shortDuration(ms: number): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
-/** The arguments as one line of JSON, cut to `width` characters. */
+/**
+ * The arguments as one line of JSON, cut to `width` characters. Characters that would hide or
+ * reorder text (bidi overrides, zero-width, C1 controls, line separators) show as escapes: the
+ * human approving the call reads what it does.
+ */
 export function argsSummary(args: unknown, width = 40): string {
-  const text = JSON.stringify(args) ?? 'undefined';
-  // JSON escapes control characters already; C1 controls and line separators are kept out of the row.
-  const flat = text.replace(/[\u0080-\u009f\u2028\u2029]/g, ' ');
+  const flat = visible(JSON.stringify(args) ?? 'undefined');
   return flat.length <= width ? flat : flat.slice(0, width - 1) + '…';
 }
 
