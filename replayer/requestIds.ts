@@ -70,15 +70,16 @@ export const REMEMBERED_REQUESTS = 65_536;
  * sorted by id, with no string and no map entry per call; other requests in a map.
  */
 export class RememberedIds implements RequestIds {
-  private readonly monoIds = new Float64Array(REMEMBERED_REQUESTS);
-  private readonly monoSeqs = new Float64Array(REMEMBERED_REQUESTS);
+  // Grown on demand (a timeline holds one per session it merges): 16 entries to begin with.
+  private monoIds = new Float64Array(16);
+  private monoSeqs = new Float64Array(16);
   private monoStart = 0;
   private monoCount = 0;
   private maxInt = -Infinity;
   /** Other requests: the `seq` of each id's last one, forgotten in request order (a ring). */
   private readonly claims = new Map<string, number>();
-  private readonly ringKeys: (string | undefined)[] = [];
-  private readonly ringSeqs = new Float64Array(REMEMBERED_REQUESTS);
+  private ringKeys: (string | undefined)[] = new Array<string | undefined>(16);
+  private ringSeqs = new Float64Array(16);
   private next = 0;
   /** Refusals with an id since its last request (rare). */
   private readonly refusals = new Map<string, number>();
@@ -93,11 +94,22 @@ export class RememberedIds implements RequestIds {
       (this.claims.size === 0 || !this.claims.has(String(id)))
     ) {
       this.maxInt = id;
-      const at = (this.monoStart + this.monoCount) % REMEMBERED_REQUESTS;
+      let size = this.monoIds.length;
+      if (this.monoCount === size && size < REMEMBERED_REQUESTS) {
+        // Grow, the ring unrolled into order.
+        const ids = new Float64Array(size * 2);
+        const seqs = new Float64Array(size * 2);
+        for (let i = 0; i < size; i++) {
+          ids[i] = this.monoIds[(this.monoStart + i) % size]!;
+          seqs[i] = this.monoSeqs[(this.monoStart + i) % size]!;
+        }
+        [this.monoIds, this.monoSeqs, this.monoStart, size] = [ids, seqs, 0, size * 2];
+      }
+      const at = (this.monoStart + this.monoCount) % size;
       this.monoIds[at] = id;
       this.monoSeqs[at] = seq;
-      if (this.monoCount < REMEMBERED_REQUESTS) this.monoCount++;
-      else this.monoStart = (this.monoStart + 1) % REMEMBERED_REQUESTS;
+      if (this.monoCount < size) this.monoCount++;
+      else this.monoStart = (this.monoStart + 1) % size;
       return true;
     }
     const key = String(id);
@@ -107,6 +119,16 @@ export class RememberedIds implements RequestIds {
       this.refusals.delete(key);
     }
     this.claims.set(key, seq);
+    let size = this.ringSeqs.length;
+    if (this.next === 0 && this.ringKeys[0] !== undefined && size < REMEMBERED_REQUESTS) {
+      // The ring is full and in order (it wrapped to 0): grow it, the new half empty.
+      this.ringKeys.length = size * 2;
+      const seqs = new Float64Array(size * 2);
+      seqs.set(this.ringSeqs);
+      this.ringSeqs = seqs;
+      this.next = size;
+      size *= 2;
+    }
     const oldest = this.ringKeys[this.next];
     if (oldest !== undefined && this.claims.get(oldest) === this.ringSeqs[this.next]) {
       this.claims.delete(oldest);
@@ -114,7 +136,7 @@ export class RememberedIds implements RequestIds {
     }
     this.ringKeys[this.next] = key;
     this.ringSeqs[this.next] = seq;
-    this.next = (this.next + 1) % REMEMBERED_REQUESTS;
+    this.next = (this.next + 1) % size;
     return true;
   }
 
@@ -136,11 +158,12 @@ export class RememberedIds implements RequestIds {
     const n = Number(key);
     if (!Number.isInteger(n) || String(n) !== key || this.monoCount === 0) return undefined;
     // Binary search of the ring (ids ascending from monoStart).
+    const size = this.monoIds.length;
     let lo = 0;
     let hi = this.monoCount - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const at = (this.monoStart + mid) % REMEMBERED_REQUESTS;
+      const at = (this.monoStart + mid) % size;
       const v = this.monoIds[at]!;
       if (v === n) return this.monoSeqs[at];
       if (v < n) lo = mid + 1;

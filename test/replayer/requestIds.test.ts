@@ -11,6 +11,12 @@ describe('RememberedIds', () => {
     expect(ids.claim(String(n), n + 2)).toBe(false); // "70536" is 70536
     expect(ids.claim('0' + String(n), n + 3)).toBe(true); // "070536" is not
     expect(ids.claim(5, n + 4)).toBe(true); // forgotten: taken as answered
+    // The same for ids that are not growing integers (kept by their text).
+    const other = new RememberedIds(() => 0);
+    for (let i = 0; i < n; i++) expect(other.claim(`k${i}`, i)).toBe(true);
+    expect(other.claim(`k${n - 1}`, n)).toBe(false);
+    expect(other.claim(`k${n - REMEMBERED_REQUESTS + 1}`, n + 1)).toBe(false); // the oldest remembered
+    expect(other.claim('k5', n + 2)).toBe(true);
   });
 
   it('agrees with StreamedIds (fed every answer) on any stream of requests, answers and refusals', () => {
