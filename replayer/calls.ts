@@ -1,9 +1,9 @@
 import type { ToolCall } from '../engine/types.js';
 import { hasDuplicateKeys } from '../engine/sourceLocation.js';
 import { inspectClientMessage } from '../proxy/enforce/clientMessages.js';
+import { COMPLEX, INVALID, scanEnvelope } from '../proxy/envelope.js';
 import type { SessionRecord } from '../store/types.js';
 import { RememberedIds, StreamedIds, type RequestIds } from './requestIds.js';
-import { rpcMessages } from './rpcMessages.js';
 import type { ReplayMessage, SessionSource } from './source.js';
 
 /** A recorded `tools/call` with where and when it happened. */
@@ -116,9 +116,14 @@ function* replayMessagesOf(records: Iterable<SessionRecord>): Generator<ReplayMe
       yield { seq: r.seq, t: r.t, dir: r.dir, method: null, rpcId: null, raw: r.raw };
       continue;
     }
-    const [m] = rpcMessages(r.raw);
-    const method = typeof m?.method === 'string' ? m.method : m?.method === undefined ? null : '';
-    const rpcId = m === undefined || m.id === undefined || m.id === null ? null : JSON.stringify(m.id);
-    yield { seq: r.seq, t: r.t, dir: r.dir, method, rpcId, raw: null };
+    // The server's messages are read for their envelope only (a big result builds no objects).
+    const e = scanEnvelope(r.raw);
+    if (e === INVALID) continue;
+    if (e === COMPLEX) {
+      yield { seq: r.seq, t: r.t, dir: r.dir, method: null, rpcId: null, raw: r.raw };
+      continue;
+    }
+    // A method that is not a string still makes it no answer.
+    yield { seq: r.seq, t: r.t, dir: r.dir, method: e.hasMethod ? (e.method ?? '') : null, rpcId: e.idText, raw: null };
   }
 }

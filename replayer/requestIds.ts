@@ -35,7 +35,8 @@ export class StreamedIds implements RequestIds {
   }
 
   answered(r: ReplayMessage): void {
-    if (r.raw !== null && r.raw.trimStart().startsWith('[')) {
+    if (r.raw !== null) {
+      // A batch, or a message the envelope scan leaves to JSON.parse.
       for (const m of rpcMessages(r.raw)) if (m.method === undefined && m.id !== undefined) this.release(String(m.id));
     } else if (r.method === null && r.rpcId !== null) {
       let id: unknown;

@@ -67,8 +67,13 @@ describe('callsOf: request ids in flight, as the gateway keeps them', () => {
     ['s2c', refusal(2)],
     ['s2c', [answer(2), answer(1)]], // a batch of answers frees both
     ['c2s', call(2, 'after-batch')],
+    ['c2s', call('q"1', 'escaped-id')], // an id the envelope scan leaves to JSON.parse
+    ['c2s', call('q"1', 'escaped-in-flight')],
+    ['s2c', refusal('q"1')],
+    ['s2c', answer('q"1')],
+    ['c2s', call('q"1', 'escaped-after')],
   ];
-  const expected = ['a', 'reused-after', 'after-batch'];
+  const expected = ['a', 'reused-after', 'after-batch', 'escaped-id', 'escaped-after'];
 
   it('reads them from the messages', () => {
     const source: SessionSource = {
