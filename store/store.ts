@@ -10,8 +10,8 @@ import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecor
 
 type Db = Database.Database;
 
-// Only the client's messages that can hold a tools/call or an initialize (batches are kept: their
-// method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
+// Only the client's messages that can hold a tools/call or an initialize, or are requests (batches
+// are kept: their method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
 // several sessions, and one better-sqlite3 statement cannot iterate twice at once.
 const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
   AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
