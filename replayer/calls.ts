@@ -1,6 +1,6 @@
 import type { ToolCall } from '../engine/types.js';
 import { hasDuplicateKeys } from '../engine/sourceLocation.js';
-import { inspectClientMessage } from '../proxy/enforce/clientMessages.js';
+import { inspectClientMessage, isRecord } from '../proxy/enforce/clientMessages.js';
 import { COMPLEX, INVALID, scanEnvelope } from '../proxy/envelope.js';
 import type { SessionRecord } from '../store/types.js';
 import { RememberedIds, StreamedIds, type RequestIds } from './requestIds.js';
@@ -105,8 +105,6 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
     if (owed) for (const id of owed) ids.owe(id, r.seq);
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A source's records as replay reads them: the facts of each message from its text. */
 function* replayMessagesOf(records: Iterable<SessionRecord>): Generator<ReplayMessage> {

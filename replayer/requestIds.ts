@@ -1,3 +1,5 @@
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { InFlightRequests } from '../proxy/enforce/clientMessages.js';
 import { rpcMessages } from './rpcMessages.js';
 import type { ReplayMessage } from './source.js';
 
@@ -19,14 +21,12 @@ export interface RequestIds {
 
 /** Fed every message of the session in order: the ids in flight, and the refusals owed. */
 export class StreamedIds implements RequestIds {
-  private readonly inFlight = new Set<string>();
+  /** The gateway's own bookkeeping. */
+  private readonly inFlight = new InFlightRequests();
   private readonly owed = new Map<string, number>();
 
   claim(id: unknown): boolean {
-    const key = String(id);
-    if (this.inFlight.has(key)) return false;
-    this.inFlight.add(key);
-    return true;
+    return this.inFlight.claim(id as RequestId);
   }
 
   owe(id: unknown): void {
@@ -51,7 +51,7 @@ export class StreamedIds implements RequestIds {
 
   private release(key: string): void {
     const owed = this.owed.get(key);
-    if (owed === undefined) this.inFlight.delete(key);
+    if (owed === undefined) this.inFlight.release(key);
     else if (owed > 1) this.owed.set(key, owed - 1);
     else this.owed.delete(key);
   }

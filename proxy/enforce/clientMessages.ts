@@ -14,7 +14,8 @@ export type ClientMessageCheck =
   /** Not a tool call: forward untouched. */
   | { kind: 'other' };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const isRequestId = (v: unknown): v is RequestId =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
