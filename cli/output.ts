@@ -30,25 +30,6 @@ export class Output {
   }
 }
 
-/** Formats rows as aligned columns; the last column is not padded. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: readonly string[]) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), ...rows.map(fmt)];
-}
-
-/** Pads a row to fixed widths (streaming tables, where rows are not known in advance). */
-export function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells
-    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-    .join('  ')
-    .trimEnd();
-}
-
 /** Nesting beyond which `toJson` writes a marker: a recorded call may nest deeper than the stack. */
 const MAX_JSON_DEPTH = 500;
 

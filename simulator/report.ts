@@ -1,4 +1,5 @@
 import { DECISIONS } from '../engine/types.js';
+import { table, visibleName } from '../engine/visible.js';
 import type { Counterexample, Counts, SimulationReport } from './simulate.js';
 import type { SimPolicy } from './types.js';
 
@@ -135,11 +136,7 @@ export function jsonReport(report: SimulationReport, ctx: ReportContext): unknow
  * name with spaces or escapes is quoted.
  */
 export function printable(text: string): string {
-  return /^[\x21-\x7e]+$/.test(text) ? text : `"${escapeNonAscii(text)}"`;
-}
-
-function escapeNonAscii(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return /^[\x21-\x7e]+$/.test(text) ? text : `"${visibleName(text)}"`;
 }
 
 /** Arguments as JSON, long strings cut (`"AAAA...(10000 chars)"`), non-ASCII escaped. */
@@ -147,15 +144,5 @@ function shortJson(args: unknown): string {
   const json = JSON.stringify(args, (_k, v: unknown) =>
     typeof v === 'string' && v.length > 48 ? `${v.slice(0, 40)}...(${v.length} chars)` : v,
   );
-  return escapeNonAscii(json ?? 'undefined');
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: readonly string[]) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), ...rows.map(fmt)];
+  return visibleName(json ?? 'undefined');
 }

@@ -3,8 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { argsSummary, shortDuration, shortId } from '../../tui/approvals/format.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
-import { Output, table } from '../output.js';
-import { visible, visibleName } from '../../engine/visible.js';
+import { Output } from '../output.js';
+import { table, visible, visibleName } from '../../engine/visible.js';
 
 interface ApprovalsOptions extends CommonOptions {
   user?: string;

@@ -14,7 +14,8 @@ import type { SessionSource } from '../../replayer/source.js';
 import type { SessionRecord } from '../../store/types.js';
 import { timeline } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
-import { Output, row, table } from '../output.js';
+import { Output } from '../output.js';
+import { row, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface DiffOptions extends CommonOptions {

@@ -4,7 +4,8 @@ import { resolveSources } from '../../replayer/dbSource.js';
 import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
-import { Output, row, table } from '../output.js';
+import { Output } from '../output.js';
+import { row, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface ReplayOptions extends CommonOptions {

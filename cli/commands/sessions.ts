@@ -5,7 +5,8 @@ import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
-import { Output, row, table, toJson } from '../output.js';
+import { Output, toJson } from '../output.js';
+import { row, table } from '../../engine/visible.js';
 
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('manage recorded sessions');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { humanReport, jsonReport, simulate, streamAt, simulationArbitrary } from '../../simulator/index.js';
+import { printable } from '../../simulator/report.js';
 import { fixture, loadExpect, loadSimPolicy, loadTools, scenario } from './fixtures.js';
 
 const ctx = (s: ReturnType<typeof scenario>) => ({
@@ -86,5 +87,13 @@ describe('simulate reports', () => {
     expect(() => simulate({ policies: [none], runs: 10, seed: 1 })).toThrow(
       /no tools to call.*--tools FILE or --from SESSION/,
     );
+  });
+
+  it('shows a tool name as it is: look-alike letters, bidi overrides and spaces escaped or quoted', () => {
+    expect(printable('read_file')).toBe('read_file');
+    expect(printable('r\u0435ad_file')).toBe('"r\\u0435ad_file"'); // a Cyrillic е
+    expect(printable('echo\u202e')).toBe('"echo\\u202e"');
+    expect(printable('a b')).toBe('"a b"');
+    expect(printable('\u{1f600}')).toBe('"\\u{1f600}"');
   });
 });
