@@ -1,6 +1,7 @@
-import { INVALID, envelopeIsRequest, envelopeIsResponse } from './envelope.js';
+import { INVALID, envelopeIsRequest, envelopeIsResponse, type Envelope } from './envelope.js';
 import { Frame, isRequest, type Direction } from './frame.js';
 import { LineSplitter } from './lineSplitter.js';
+import { visibleName } from '../engine/visible.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { PumpEvent, Tap, TapContext } from './tap.js';
 
@@ -11,8 +12,11 @@ export interface PumpOptions {
   write: (dir: Direction, bytes: Buffer) => void;
   /** µs since the session started. */
   clock: () => number;
-  /** A tap failed (it is skipped for that frame: the message still goes through). */
-  onTapError?: (err: unknown) => void;
+  /**
+   * A tap failed (it is skipped for that frame: the message still goes through). `where` says
+   * which tap and on what message, when it failed on one ("gateway, on the client's tools/call id 7").
+   */
+  onTapError?: (err: unknown, where?: string) => void;
   /**
    * Runs a whole batch (taps and flushes) as one unit, e.g. one db transaction: the gateway's
    * decisions, their audit and the recorded messages then commit together, once.
@@ -166,7 +170,7 @@ export class Pump {
         // not serialize (nested deeper than the stack): that is the tap failing too.
         replaced = Frame.of(frame.dir, action.replace, frame.t, frame.eol() || '\n');
       } catch (err) {
-        this.options.onTapError?.(err);
+        this.options.onTapError?.(err, `${taps[i]!.name ?? `tap ${i + 1}`}, on ${describe(frame)}`);
         if (!taps[i]!.failClosed || frame.dir !== 'c2s') continue;
         // A gatekeeping tap that fails lets nothing through: its requests are refused, not forwarded.
         for (const m of frame.messages()) if (isRequest(m)) this.refuse(m.id, i, err);
@@ -224,6 +228,22 @@ export class Pump {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** A frame as a log line names it: "the client's tools/call id 7", "a server line that is not JSON". */
+function describe(frame: Frame): string {
+  const side = frame.dir === 'c2s' ? "the client's" : "the server's";
+  let heads: readonly Envelope[] | typeof INVALID;
+  try {
+    heads = frame.heads();
+  } catch {
+    heads = INVALID;
+  }
+  if (heads === INVALID) return `${side} line that is not JSON`;
+  if (heads.length !== 1 || Array.isArray(frame.json())) return `${side} batch of ${heads.length}`;
+  const e = heads[0]!;
+  const what = e.method !== null ? e.method : e.hasMethod ? 'message' : 'response';
+  return `${side} ${visibleName(what)}${e.idText !== null ? ` id ${visibleName(e.idText)}` : ''}`;
+}
 
 /**
  * One buffer of the frames to write. Frames forwarded untouched are adjacent slices of the chunk

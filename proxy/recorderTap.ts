@@ -15,6 +15,7 @@ import type { Redactor } from '../recorder/redact.js';
  * client sent and what the client received.
  */
 export class RecorderTap implements Tap {
+  readonly name = 'recorder';
   private seq = 0;
   /** Frames spooled unparsed in this batch, each followed by its row, until they are settled. */
   private readonly unsettled: (Frame | RawRow)[] = [];

@@ -56,9 +56,9 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
         if (child.stdin.writable && !child.stdin.write(bytes)) pauseUntilDrain(stdin, child.stdin);
       } else if (stdout.writable && !stdout.write(bytes)) pauseUntilDrain(child.stdout, stdout);
     },
-    onTapError: (err) =>
+    onTapError: (err, where) =>
       stderr.write(
-        `mcp-replay: ${(err as Error)?.message ?? String(err)}\n${process.env.MCP_REPLAY_DEBUG ? ((err as Error)?.stack ?? '') + '\n' : ''}`,
+        `mcp-replay: ${where ? `${where}: ` : ''}${(err as Error)?.message ?? String(err)}\n${process.env.MCP_REPLAY_DEBUG ? ((err as Error)?.stack ?? '') + '\n' : ''}`,
       ),
   });
 

@@ -30,6 +30,8 @@ export interface TapContext {
  * so message order is kept; a tap that must wait (an approval) drops the frame and sends later.
  */
 export interface Tap {
+  /** What a log line calls it ("recorder", "gateway"). */
+  readonly name?: string;
   /**
    * A gatekeeper (the enforcer): if its `onFrame` throws on a client message, the message is not
    * forwarded and its requests get a JSON-RPC error. Other taps are skipped on error instead.

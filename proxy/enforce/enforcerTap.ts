@@ -56,6 +56,7 @@ const idKey = (id: unknown) => `${typeof id}:${String(id)}`;
  * messages are rejected, never forwarded. Any failure while deciding denies the call (fail closed).
  */
 export class EnforcerTap implements Tap {
+  readonly name = 'gateway';
   readonly failClosed = true;
   private grant: string;
   private elicitation = false;

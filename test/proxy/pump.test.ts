@@ -158,6 +158,34 @@ describe('Pump', () => {
     expect(errors).toEqual(['boom', '{"x":1}\n']);
   });
 
+  it("a tap's failure is reported with the tap and the message it failed on", () => {
+    const where: unknown[] = [];
+    const pump = new Pump({
+      taps: [
+        {
+          name: 'gateway',
+          onFrame: () => {
+            throw new Error('boom');
+          },
+        },
+      ],
+      clock: () => 0,
+      write: () => {},
+      onTapError: (_e, w) => where.push(w),
+    });
+    pump.receive('c2s', Buffer.from(line({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } })));
+    pump.receive(
+      's2c',
+      Buffer.from('{"jsonrpc":"2.0","id":"a","result":{}}\nnot json\n[{"jsonrpc":"2.0","method":"x"}]\n'),
+    );
+    expect(where).toEqual([
+      "gateway, on the client's tools/call id 7",
+      'gateway, on the server\'s response id "a"',
+      "gateway, on the server's line that is not JSON",
+      "gateway, on the server's batch of 1",
+    ]);
+  });
+
   it('Frame.of serializes as the SDK does', () => {
     expect(Frame.of('s2c', { a: 1 }, 0).bytes.toString()).toBe('{"a":1}\n');
   });
