@@ -229,7 +229,7 @@ export class Pump {
 
 const NEWLINE = Buffer.from('\n');
 
-/** A frame as a log line names it: "the client's tools/call id 7", "a server line that is not JSON". */
+/** A frame as a log line names it: "the client's tools/call id 7", "the server's line that is not JSON". */
 function describe(frame: Frame): string {
   const side = frame.dir === 'c2s' ? "the client's" : "the server's";
   let heads: readonly Envelope[] | typeof INVALID;
