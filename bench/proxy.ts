@@ -20,9 +20,11 @@
  * SQLite, after a second of traffic, not yet due).
  *
  * Single rounds vary by ±30% on a 2-core VM, medians of 9 rounds by about ±0.1 between runs:
- * compare builds in one run, and figures over several runs.
+ * compare builds in one run, and figures over several runs. The goals line gives each median a
+ * 90% interval (the run's rounds resampled) and calls a goal met or missed only when the whole
+ * interval is on one side of it; `--out FILE` writes every round's figures as JSON, to pool runs.
  *
- *   npx tsx bench/proxy.ts [--rounds N (9)] [--calls N (300)] [--warmup N (50)]
+ *   npx tsx bench/proxy.ts [--rounds N (9)] [--calls N (300)] [--warmup N (50)] [--out FILE]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -35,7 +37,12 @@ const root = join(import.meta.dirname, '..');
 const server = [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
 const cli = join(root, 'dist/cli/main.js');
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' } },
+  options: {
+    rounds: { type: 'string' },
+    calls: { type: 'string' },
+    warmup: { type: 'string' },
+    out: { type: 'string' },
+  },
 });
 const ROUNDS = Number(values.rounds ?? 9);
 const CALLS = Number(values.calls ?? 300);
@@ -130,6 +137,20 @@ async function measure(
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * A 90% interval for the median of per-round ratios: the rounds resampled with replacement
+ * (2,000 times, a fixed seed so a run's figures can be recomputed). It says how far this run's
+ * rounds leave the median uncertain, not how the machine drifts between runs (which is more).
+ */
+function interval(xs: number[]): [number, number] {
+  let seed = 0x2545f491;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const medians: number[] = [];
+  for (let k = 0; k < 2000; k++) medians.push(median(xs.map(() => xs[Math.floor(random() * xs.length)]!)));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(0.05 * medians.length)]!, medians[Math.floor(0.95 * medians.length)]!];
+}
 const results: Record<string, { seq: number[]; tput: number[]; cpu: number[]; other: number[] }> = {};
 console.log(
   `proxy bench: ${ROUNDS} rounds × ${CALLS} sequential + ${CALLS * 4} with ${IN_FLIGHT} in flight; load ${loadavg()
@@ -165,15 +186,26 @@ for (const name of names) {
   );
 }
 // The goals of issues #3 (record) and #4 (enforce): sequential at most, in-flight throughput at least.
+// A goal is met when its whole 90% interval is on the right side of it, missed when the whole
+// interval is on the wrong side; otherwise this run cannot tell.
 const goals = { record: [1.1, 0.9], enforce: [1.2, 0.85] } as const;
+const verdict = ([lo, hi]: [number, number], ok: (x: number) => boolean) =>
+  ok(lo) && ok(hi) ? 'met' : !ok(lo) && !ok(hi) ? 'NOT met' : 'undecided';
 const verdicts = Object.entries(goals).map(([name, [seq, tput]]) => {
   const r = results[name]!;
-  const s = median(ratios(r.seq, floor.seq));
-  const t = median(ratios(r.tput, floor.tput));
-  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  return `${name} ${s.toFixed(2)} ≤ ${seq} ${mark(s <= seq)}, ${t.toFixed(2)} ≥ ${tput} ${mark(t >= tput)}`;
+  const s = ratios(r.seq, floor.seq);
+  const t = ratios(r.tput, floor.tput);
+  const si = interval(s);
+  const ti = interval(t);
+  const show = (m: number, [lo, hi]: [number, number]) => `${m.toFixed(2)} [${lo.toFixed(2)}–${hi.toFixed(2)}]`;
+  return (
+    `${name} ${show(median(s), si)} ≤ ${seq} ${verdict(si, (x) => x <= seq)}, ` +
+    `${show(median(t), ti)} ≥ ${tput} ${verdict(ti, (x) => x >= tput)}`
+  );
 });
-console.log(`goals (× pipe, sequential; in flight): ${verdicts.join('; ')}`);
+if (values.out)
+  writeFileSync(values.out, JSON.stringify({ rounds: ROUNDS, calls: CALLS, warmup: WARMUP, results }) + '\n');
+console.log(`goals (× pipe, median [90% interval], sequential; in flight): ${verdicts.join('; ')}`);
 console.log(
   `load after: ${loadavg()
     .map((l) => l.toFixed(1))

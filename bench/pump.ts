@@ -3,14 +3,16 @@
  * the recorder, and with the recorder and the gateway (a policy with limits), fed `tools/call`
  * round trips as the SDK writes them, into a real db and spool. Each configuration runs in a
  * fresh process, so each starts cold as a session does; the phases show what V8's warm-up costs
- * (calls 50–350 are what `bench/proxy.ts` measures sequentially with its default warm-up).
+ * (calls 50–350 are what `bench/proxy.ts` measures sequentially with its default warm-up), and
+ * the last column the calls in flight that follow them (reads of 50 messages, the last one cut in
+ * the middle: code paths a sequential session never takes, so V8 may compile them again there).
  *
  * Unlike `bench/proxy.ts` this has no scheduler in it: it says how many µs of main-thread work a
  * change adds or removes per typical message (medians: the pauses of a collection or of waiting
  * for the compiler are single events that `bench/proxy.ts` shows), not how the machine's 2 cores share that work with V8's
  * compiler threads, the client and the server (see decisions/proxy-startup.md).
  *
- *   npx tsx bench/pump.ts [--calls N (3000)]
+ *   npx tsx bench/pump.ts [--calls N (3000); 350 to see calls in flight after bench/proxy.ts's sequential ones]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,9 +35,14 @@ import { openStore } from '../store/store.js';
 const KINDS = ['bare pump', 'record', 'enforce'] as const;
 type Kind = (typeof KINDS)[number];
 const PHASES = [50, 350, 1000];
+/** After the sequential calls: this many reads of IN_FLIGHT requests each (and of their answers). */
+const IN_FLIGHT = 50;
+const IN_FLIGHT_BATCHES = 60;
 
 const { values } = parseArgs({ options: { calls: { type: 'string' }, child: { type: 'string' } } });
-const CALLS = Math.max(Number(values.calls ?? 3000), 1001);
+const CALLS = Math.max(Number(values.calls ?? 3000), 51);
+/** Where the sequential calls' phases end (the last one at CALLS). */
+const BOUNDS = [0, ...PHASES.filter((p) => p < CALLS), CALLS];
 
 if (values.child) {
   process.stdout.write(JSON.stringify(await run(values.child as Kind)) + '\n');
@@ -51,8 +58,7 @@ if (values.child) {
     if (r.status !== 0) process.exit(1);
     results.set(kind, JSON.parse(r.stdout) as number[]);
   }
-  const bounds = [0, ...PHASES, CALLS];
-  const heads = bounds.slice(1).map((b, i) => `calls ${bounds[i]}–${b}`);
+  const heads = [...BOUNDS.slice(1).map((b, i) => `calls ${BOUNDS[i]}–${b}`), `then ${IN_FLIGHT} in flight`];
   process.stdout.write(
     `median µs of main-thread JS per round trip (client → server + server → client), and over the bare pump\n` +
       `${'config'.padEnd(10)}${heads.map((h) => h.padStart(22)).join('')}\n`,
@@ -134,13 +140,21 @@ async function run(kind: Kind): Promise<number[]> {
   const line = (o: unknown) => Buffer.from(JSON.stringify(o) + '\n');
   /** What server-everything answers to what was forwarded (outside the timed part). */
   const answer = (): Buffer => {
-    const m = JSON.parse(sent!.toString()) as { id: number; method: string; params?: { arguments?: unknown } };
+    const lines = sent!
+      .toString()
+      .split('\n')
+      .filter((l) => l !== '');
     sent = undefined;
-    const result =
-      m.method === 'initialize'
-        ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 's', version: '1' } }
-        : { content: [{ type: 'text', text: `Echo: ${(m.params?.arguments as { message: string }).message}` }] };
-    return line({ result, jsonrpc: '2.0', id: m.id });
+    return Buffer.concat(
+      lines.map((l) => {
+        const m = JSON.parse(l) as { id: number; method: string; params?: { arguments?: unknown } };
+        const result =
+          m.method === 'initialize'
+            ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 's', version: '1' } }
+            : { content: [{ type: 'text', text: `Echo: ${(m.params?.arguments as { message: string }).message}` }] };
+        return line({ result, jsonrpc: '2.0', id: m.id });
+      }),
+    );
   };
   const init = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } };
   prepareForTraffic();
@@ -148,13 +162,15 @@ async function run(kind: Kind): Promise<number[]> {
   pump.receive('s2c', answer());
   pump.receive('c2s', line({ method: 'notifications/initialized', jsonrpc: '2.0' }));
   const times: number[] = [];
-  for (let i = 1; i <= CALLS; i++) {
-    const request = line({
+  const call = (i: number) =>
+    line({
       method: 'tools/call',
       params: { name: 'echo', arguments: { message: `call ${i}` } },
       jsonrpc: '2.0',
       id: i,
     });
+  for (let i = 1; i <= CALLS; i++) {
+    const request = call(i);
     const t0 = performance.now();
     pump.receive('c2s', request);
     const t1 = performance.now();
@@ -164,10 +180,26 @@ async function run(kind: Kind): Promise<number[]> {
     times.push((t1 - t0 + performance.now() - t2) * 1000);
     await tick(); // the event loop runs between round trips, as in a session (timers: the copy into the db)
   }
+  // Then calls in flight, as `bench/proxy.ts` sends them after its sequential ones: a read holds
+  // many lines, and may end in the middle of one (its rest comes with the next read).
+  for (let i = 0; i < IN_FLIGHT_BATCHES; i++) {
+    const requests = Buffer.concat(Array.from({ length: IN_FLIGHT }, (_, k) => call(CALLS + i * IN_FLIGHT + k + 1)));
+    const cut = requests.length >> 1;
+    const t0 = performance.now();
+    pump.receive('c2s', requests.subarray(0, cut));
+    pump.receive('c2s', requests.subarray(cut));
+    const t1 = performance.now();
+    const replies = answer();
+    const t2 = performance.now();
+    pump.receive('s2c', replies.subarray(0, cut));
+    pump.receive('s2c', replies.subarray(cut));
+    times.push(((t1 - t0 + performance.now() - t2) * 1000) / IN_FLIGHT);
+    await tick();
+  }
   close();
   store.close();
   rmSync(tmp, { recursive: true, force: true });
-  const bounds = [0, ...PHASES, CALLS];
+  const bounds = [...BOUNDS, CALLS + IN_FLIGHT_BATCHES];
   return bounds.slice(1).map((end, i) => {
     const part = times.slice(bounds[i], end).sort((a, b) => a - b);
     return part[part.length >> 1]!;
