@@ -24,7 +24,10 @@
  * 90% interval (the run's rounds resampled) and calls a goal met or missed only when the whole
  * interval is on one side of it; `--out FILE` writes every round's figures as JSON, to pool runs.
  *
- *   npx tsx bench/proxy.ts [--rounds N (9)] [--calls N (300)] [--warmup N (50)] [--out FILE]
+ * `--think MS` pauses between the sequential calls (an agent's think time, which real sessions
+ * have by the second): V8's compile then mostly runs in the pauses; only the calls are timed.
+ *
+ *   npx tsx bench/proxy.ts [--rounds N (9)] [--calls N (300)] [--warmup N (50)] [--think MS (0)] [--out FILE]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -41,12 +44,14 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     calls: { type: 'string' },
     warmup: { type: 'string' },
+    think: { type: 'string' },
     out: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds ?? 9);
 const CALLS = Number(values.calls ?? 300);
 const WARMUP = Number(values.warmup ?? 50);
+const THINK = Number(values.think ?? 0);
 const IN_FLIGHT = 50;
 
 // BENCH_DB_DIR puts the dbs elsewhere (e.g. /dev/shm, to see what the disk costs).
@@ -117,8 +122,21 @@ async function measure(
   const cpu0 = cpuMs(pid);
   const other0 = otherThreadsMs(pid);
   let start = performance.now();
-  for (let i = 0; i < CALLS; i++) await call(i);
-  const sequentialMs = (performance.now() - start) / CALLS;
+  let sequentialMs: number;
+  if (THINK > 0) {
+    // Only the calls are timed, not the pauses between them.
+    let busy = 0;
+    for (let i = 0; i < CALLS; i++) {
+      const t = performance.now();
+      await call(i);
+      busy += performance.now() - t;
+      await new Promise((r) => setTimeout(r, THINK));
+    }
+    sequentialMs = busy / CALLS;
+  } else {
+    for (let i = 0; i < CALLS; i++) await call(i);
+    sequentialMs = (performance.now() - start) / CALLS;
+  }
   start = performance.now();
   let next = 0;
   const total = CALLS * 4;
@@ -153,7 +171,7 @@ function interval(xs: number[]): [number, number] {
 }
 const results: Record<string, { seq: number[]; tput: number[]; cpu: number[]; other: number[] }> = {};
 console.log(
-  `proxy bench: ${ROUNDS} rounds × ${CALLS} sequential + ${CALLS * 4} with ${IN_FLIGHT} in flight; load ${loadavg()
+  `proxy bench: ${ROUNDS} rounds × ${CALLS} sequential${THINK > 0 ? ` (${THINK} ms between calls)` : ''} + ${CALLS * 4} with ${IN_FLIGHT} in flight; load ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );
@@ -204,7 +222,10 @@ const verdicts = Object.entries(goals).map(([name, [seq, tput]]) => {
   );
 });
 if (values.out)
-  writeFileSync(values.out, JSON.stringify({ rounds: ROUNDS, calls: CALLS, warmup: WARMUP, results }) + '\n');
+  writeFileSync(
+    values.out,
+    JSON.stringify({ rounds: ROUNDS, calls: CALLS, warmup: WARMUP, think: THINK, results }) + '\n',
+  );
 console.log(`goals (× pipe, median [90% interval], sequential; in flight): ${verdicts.join('; ')}`);
 console.log(
   `load after: ${loadavg()
