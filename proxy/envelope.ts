@@ -1,9 +1,10 @@
 /**
- * What the pump's bookkeeping needs of a line, read without parsing it into objects: whether it
- * is JSON at all, and the top-level `method` and `id` of a single JSON-RPC message. It validates
- * the whole line as `JSON.parse` would (a line that is not JSON is recorded as an event, not a
- * message) but allocates nothing for the values it skips, so the lines of a busy session leave
- * no garbage behind (measured here: parsing each forwarded line cost ~8% of `record`'s throughput).
+ * What the pump's bookkeeping needs of a line: whether it is JSON at all, and the top-level
+ * `method` and `id` of a single JSON-RPC message. `scanEnvelope` reads it without parsing it into
+ * objects: it validates the whole line as `JSON.parse` would (a line that is not JSON is recorded
+ * as an event, not a message) but allocates nothing for the values it skips. The proxy scans only
+ * long lines (a big result; see SCAN_FROM in frame.ts) and parses the rest; replay scans the
+ * server's recorded messages.
  *
  * Anything unusual is left to `JSON.parse`: a batch, a top-level value that is not an object,
  * escapes in a key, in the method or in a string id, an id that is not a string, a number or

@@ -8,7 +8,7 @@ import {
   scanEnvelope,
   type Envelope,
 } from '../../proxy/envelope.js';
-import { isRequest, isResponse, type RpcMessage } from '../../proxy/frame.js';
+import { Frame, SCAN_FROM, isRequest, isResponse, type RpcMessage } from '../../proxy/frame.js';
 import { messageFacts } from '../../store/spool.js';
 
 /** What JSON.parse says of a line: not JSON, or the message. */
@@ -109,5 +109,45 @@ describe('scanEnvelope', () => {
       idText: '7',
       answer: true,
     });
+  });
+});
+
+describe('Frame.heads', () => {
+  /** The frame of a line as it arrives (its terminator included). */
+  const frame = (text: string) => new Frame('s2c', Buffer.from(`${text}\n`), 0);
+
+  it('reads a short line (parsed) and a long one (scanned) alike, as JSON.parse does', () => {
+    const pad = ' '.repeat(SCAN_FROM);
+    fc.assert(
+      fc.property(message, (text) => {
+        const short = frame(text).heads();
+        const long = frame(pad + text).heads();
+        expect(long).toEqual(short);
+        const parsed = parse(text);
+        if (!parsed.ok) {
+          expect(short).toBe(INVALID);
+          return;
+        }
+        const m = parsed.value as RpcMessage;
+        expect(short).toHaveLength(1);
+        const [e] = short as Envelope[];
+        expect({ method: e!.method, id: e!.idText }).toEqual(messageFacts(m));
+        expect(envelopeIsRequest(e!)).toBe(isRequest(m));
+        expect(envelopeIsResponse(e!)).toBe(isResponse(m));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads a batch member by member, and knows a line that is not JSON', () => {
+    const batch = '[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","method":"notifications/x"}]';
+    for (const text of [batch, ' '.repeat(SCAN_FROM) + batch]) {
+      expect(frame(text).heads()).toEqual([
+        { method: null, hasMethod: false, id: 1, idText: '1', answer: true },
+        { method: 'notifications/x', hasMethod: true, id: undefined, idText: null, answer: false },
+      ]);
+    }
+    expect(frame('Starting server...').heads()).toBe(INVALID);
+    expect(frame(`{"id":1,"result":"${'x'.repeat(SCAN_FROM)}"`).heads()).toBe(INVALID);
   });
 });
