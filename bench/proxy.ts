@@ -25,7 +25,9 @@
  * interval is on one side of it; `--out FILE` writes every round's figures as JSON, to pool runs.
  *
  * `--think MS` pauses between the sequential calls (an agent's think time, which real sessions
- * have by the second): V8's compile then mostly runs in the pauses; only the calls are timed.
+ * have by the second); only the calls are timed. The compile then runs in the pauses, but every
+ * process wakes cold for each message, and the proxies cost more over the pipe, not less
+ * (decisions/proxy-startup.md).
  *
  *   npx tsx bench/proxy.ts [--rounds N (9)] [--calls N (300)] [--warmup N (50)] [--think MS (0)] [--out FILE]
  */
