@@ -37,6 +37,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeBenchPolicy } from './_policy.js';
 
 const root = join(import.meta.dirname, '..');
 const server = [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
@@ -58,17 +59,7 @@ const IN_FLIGHT = 50;
 
 // BENCH_DB_DIR puts the dbs elsewhere (e.g. /dev/shm, to see what the disk costs).
 const tmp = mkdtempSync(join(process.env.BENCH_DB_DIR ?? tmpdir(), 'mcp-replay-bench-'));
-// A policy with limits on the hot path (never reached: every call is allowed and counted).
-const policy = join(tmp, 'policy.json');
-writeFileSync(
-  policy,
-  JSON.stringify({
-    version: '1',
-    default: 'deny',
-    tools: { echo: { limits: [{ window: 'minute', max: 1_000_000, scope: 'grant' }] } },
-    all_tools: { limits: [{ window: 'second', max: 100_000, scope: 'global' }] },
-  }),
-);
+const policy = writeBenchPolicy(tmp);
 const configs: Record<string, (round: number) => string[]> = {
   direct: () => server,
   'byte pipe': () => [join(root, 'bench/bytePipe.mjs'), process.execPath, ...server],
@@ -209,8 +200,16 @@ for (const name of names) {
 // A goal is met when its whole 90% interval is on the right side of it, missed when the whole
 // interval is on the wrong side; otherwise this run cannot tell.
 const goals = { record: [1.1, 0.9], enforce: [1.2, 0.85] } as const;
+// Resampling fewer than 5 rounds says nothing about the spread: no verdict then.
+const MIN_ROUNDS = 5;
 const verdict = ([lo, hi]: [number, number], ok: (x: number) => boolean) =>
-  ok(lo) && ok(hi) ? 'met' : !ok(lo) && !ok(hi) ? 'NOT met' : 'undecided';
+  ROUNDS < MIN_ROUNDS
+    ? `undecided (under ${MIN_ROUNDS} rounds)`
+    : ok(lo) && ok(hi)
+      ? 'met'
+      : !ok(lo) && !ok(hi)
+        ? 'NOT met'
+        : 'undecided';
 const verdicts = Object.entries(goals).map(([name, [seq, tput]]) => {
   const r = results[name]!;
   const s = ratios(r.seq, floor.seq);

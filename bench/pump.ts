@@ -15,7 +15,7 @@
  *   npx tsx bench/pump.ts [--calls N (3000); 350 to see calls in flight after bench/proxy.ts's sequential ones]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ import { Redactor } from '../recorder/redact.js';
 import { ulid } from '../recorder/ulid.js';
 import { SqliteLimiter } from '../store/sqliteLimiter.js';
 import { openStore } from '../store/store.js';
+import { writeBenchPolicy } from './_policy.js';
 
 const KINDS = ['bare pump', 'record', 'enforce'] as const;
 type Kind = (typeof KINDS)[number];
@@ -78,16 +79,7 @@ function signed(x: number): string {
 /** Median µs per round trip in each phase, for one configuration. */
 async function run(kind: Kind): Promise<number[]> {
   const tmp = mkdtempSync(join(tmpdir(), 'mcp-replay-pump-bench-'));
-  const policyFile = join(tmp, 'policy.json');
-  writeFileSync(
-    policyFile,
-    JSON.stringify({
-      version: '1',
-      default: 'deny',
-      tools: { echo: { limits: [{ window: 'minute', max: 1_000_000, scope: 'grant' }] } },
-      all_tools: { limits: [{ window: 'second', max: 100_000, scope: 'global' }] },
-    }),
-  );
+  const policyFile = writeBenchPolicy(tmp);
   const store = openStore(join(tmp, 'bench.db'));
   const clock = new SessionClock();
   const sessionId = ulid(clock.startedAtMs);

@@ -6,7 +6,7 @@ export type Direction = 'c2s' | 's2c';
 /**
  * Lines longer than this (UTF-16 units) have their envelope scanned rather than parsed: a big
  * result builds no object graph in the proxy. Shorter ones (nearly every message) are parsed:
- * measured here (three A/B runs of `bench/proxy.ts`'s configurations, 12–20 rounds), the
+ * measured here (four A/B runs of `bench/proxy.ts`'s configurations, 12–24 rounds), the
  * scanner's JS cost the cold start more to compile than the parse costs: `record` 1.10–1.20 →
  * 1.04–1.13 and `enforce` 1.22–1.27 → 1.13–1.23 the pipe's sequential round trip, throughput in
  * flight the same or better (see decisions/proxy-startup.md).
