@@ -47,6 +47,18 @@ type Msg = Record<string, unknown> & { id?: unknown; method?: unknown; params?: 
 
 const isRecord = (v: unknown): v is Msg => typeof v === 'object' && v !== null && !Array.isArray(v);
 const idKey = (id: unknown) => `${typeof id}:${String(id)}`;
+/** Whether a value can be written as JSON (a result nested deeper than the stack cannot). */
+function serializes(v: unknown): boolean {
+  try {
+    JSON.stringify(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** A request (a method and an id): the server owes it an answer. */
+const isRequestMsg = (m: unknown): m is Msg & { id: RequestId } =>
+  isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 
 /**
  * The live gateway (SPEC §3) as a tap next to the server: every client `tools/call` is decided
@@ -64,6 +76,14 @@ export class EnforcerTap implements Tap {
   private readonly listRequests = new Set<string>();
   /** Server frames forwarded in this batch without a look: their answers release ids at `settle`. */
   private readonly answers: Frame[] = [];
+  /**
+   * Our answers to members of a client's batch whose other members went on to the server: they
+   * join the server's answer to that batch (JSON-RPC answers a batch with one array), found by
+   * the ids it owes.
+   */
+  private readonly held: { owed: Set<string>; answers: unknown[] }[] = [];
+  /** While a batch's members are judged: where the answers to them go (sent as one array after). */
+  private collecting: unknown[] | undefined;
   private readonly queue: QueueAsker;
   private elicit: ElicitationAsker | undefined;
   private readonly log: (line: string) => void;
@@ -75,14 +95,14 @@ export class EnforcerTap implements Tap {
   }
 
   onFrame(frame: Frame, ctx: TapContext): TapAction {
-    if (frame.dir === 's2c' && this.listRequests.size === 0) {
+    if (frame.dir === 's2c' && this.listRequests.size === 0 && this.held.length === 0) {
       // Nothing of the server's to rewrite: its answers release their ids once forwarded (settle).
       this.answers.push(frame);
       return undefined;
     }
     const json = frame.json();
     if (json === NOT_JSON) return undefined; // no server can read it as a call either
-    return frame.dir === 'c2s' ? this.fromClient(frame, json, ctx) : this.fromServer(json);
+    return frame.dir === 'c2s' ? this.fromClient(frame, json, ctx) : this.fromServer(json, ctx);
   }
 
   /** The batch was forwarded: the ids the server answered in it may be used again. */
@@ -104,14 +124,10 @@ export class EnforcerTap implements Tap {
     // A key written twice (`"name":"echo","name":"delete_all"`): we read the last, a server's
     // parser may read the first. What the gateway cannot read one way only, it refuses.
     if (hasDuplicateKeys(frame.text(), json)) {
-      for (const m of Array.isArray(json) ? json : [json]) {
-        if (isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null) {
-          ctx.send(
-            's2c',
-            rejection(m.id as RequestId, INVALID_REQUEST, 'a key written twice in one object; refused by mcp-replay'),
-          );
-        }
-      }
+      const answers = (Array.isArray(json) ? json : [json])
+        .filter(isRequestMsg)
+        .map((m) => rejection(m.id, INVALID_REQUEST, 'a key written twice in one object; refused by mcp-replay'));
+      if (answers.length > 0) ctx.send('s2c', Array.isArray(json) ? answers : answers[0]);
       return { drop: true };
     }
     if (!Array.isArray(json)) return this.admit(json, frame, () => frame, ctx) ? undefined : { drop: true };
@@ -119,12 +135,26 @@ export class EnforcerTap implements Tap {
       ctx.send('s2c', rejection(null, INVALID_REQUEST, 'empty JSON-RPC batch'));
       return { drop: true };
     }
-    // A batch: each member on its own; only the admitted ones go on, as a smaller batch.
-    const kept = json.filter((m) =>
-      Array.isArray(m)
-        ? (ctx.send('s2c', rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
-        : this.admit(m, frame, () => Frame.of('c2s', m, frame.t), ctx),
-    );
+    // A batch: each member on its own; only the admitted ones go on, as a smaller batch. Our
+    // answers to the others make one array: sent now if the server owes no answer to the batch,
+    // else joined to the server's (a call held for approval is answered on its own, later).
+    const answers: unknown[] = [];
+    let kept: unknown[];
+    this.collecting = answers;
+    try {
+      kept = json.filter((m) =>
+        Array.isArray(m)
+          ? (this.reply(ctx, rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
+          : this.admit(m, frame, () => Frame.of('c2s', m, frame.t), ctx),
+      );
+    } finally {
+      this.collecting = undefined;
+    }
+    if (answers.length > 0) {
+      const owed = kept.filter(isRequestMsg).map((m) => idKey(m.id));
+      if (owed.length === 0) ctx.send('s2c', answers);
+      else this.held.push({ owed: new Set(owed), answers });
+    }
     if (kept.length === json.length) return undefined;
     return kept.length === 0 ? { drop: true } : { replace: kept };
   }
@@ -142,13 +172,13 @@ export class EnforcerTap implements Tap {
     const check = inspectClientMessage(msg);
     switch (check.kind) {
       case 'reject':
-        ctx.send('s2c', rejection(check.id, check.code, check.message));
+        this.reply(ctx, rejection(check.id, check.code, check.message));
         return false;
       case 'drop':
         this.log(`dropped a client message: ${check.reason}`);
         return false;
       case 'batch':
-        ctx.send('s2c', rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch'));
+        this.reply(ctx, rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch'));
         return false;
       case 'other': {
         const m = msg as Msg;
@@ -166,11 +196,17 @@ export class EnforcerTap implements Tap {
   /** A request id still in flight cannot be reused: answers could be matched to the wrong call. */
   private claim(id: RequestId, ctx: TapContext): boolean {
     if (this.inFlight.claim(id)) return true;
-    ctx.send(
-      's2c',
+    this.reply(
+      ctx,
       rejection(id, INVALID_REQUEST, `request id ${JSON.stringify(id)} is already in flight; refused by mcp-replay`),
     );
     return false;
+  }
+
+  /** Answers a client message now, or, while a batch is judged, with the batch's other answers. */
+  private reply(ctx: TapContext, message: unknown): void {
+    if (this.collecting) this.collecting.push(message);
+    else ctx.send('s2c', message);
   }
 
   private call(
@@ -240,7 +276,7 @@ export class EnforcerTap implements Tap {
 
   private answer(id: RequestId, v: Verdict & { decision: 'deny' | 'throttle' }, ctx: TapContext): void {
     this.inFlight.release(id);
-    ctx.send('s2c', denialResponse(id, v, this.o.denyAs));
+    this.reply(ctx, denialResponse(id, v, this.o.denyAs));
   }
 
   /**
@@ -320,20 +356,35 @@ export class EnforcerTap implements Tap {
     if (this.elicitation) this.elicit = new ElicitationAsker((m) => ctx.send('s2c', m), this.o.approvalTimeoutMs);
   }
 
-  /** A server frame while a `tools/list` is pending: its result may lose tools. */
-  private fromServer(json: unknown): TapAction {
+  /**
+   * A server frame while a `tools/list` is pending (its result may lose tools) or answers of ours
+   * wait for the server's answer to a batch (they join it).
+   */
+  private fromServer(json: unknown, ctx: TapContext): TapAction {
     const list = Array.isArray(json) ? json : [json];
     let changed = false;
+    const joined: unknown[] = [];
     const out = list.map((m) => {
       if (!isRecord(m) || m.method !== undefined || m.id === undefined) return m;
       this.inFlight.release(m.id as RequestId);
-      if (!this.listRequests.delete(idKey(m.id)) || !isRecord(m.result)) return m;
+      const key = idKey(m.id);
+      const i = this.held.findIndex((h) => h.owed.has(key));
+      if (i !== -1) joined.push(...this.held.splice(i, 1)[0]!.answers);
+      if (!this.listRequests.delete(key) || !isRecord(m.result)) return m;
       if (this.o.shadow) return m; // --shadow enforces nothing: the agent sees every tool
       const { result, removed } = filterToolsList(this.o.policy(), m.result);
       if (removed.length === 0) return m;
       changed = true;
       return { ...m, result };
     });
+    if (joined.length > 0) {
+      // The server answered the batch as one array: ours join it. It answered the members one by
+      // one (or it died and each got the proxy's error): ours go on their own too.
+      if (Array.isArray(json) && serializes([...out, ...joined])) {
+        out.push(...joined);
+        changed = true;
+      } else for (const a of joined) ctx.send('s2c', a);
+    }
     if (!changed) return undefined;
     return { replace: Array.isArray(json) ? out : out[0] };
   }

@@ -48,6 +48,8 @@ async function session(lines: string[], expectReplies: number, extra: string[] =
     { stdio: ['pipe', 'pipe', 'ignore'] },
   );
   const replies: Reply[] = [];
+  /** The ids of each array the client received (a batch's answers). */
+  const batches: unknown[][] = [];
   let rest = '';
   const done = new Promise<void>((resolve) =>
     proc.stdout.on('data', (c: Buffer) => {
@@ -56,6 +58,7 @@ async function session(lines: string[], expectReplies: number, extra: string[] =
       for (const p of parts) {
         const v = JSON.parse(p) as Reply | Reply[];
         replies.push(...(Array.isArray(v) ? v : [v]));
+        if (Array.isArray(v)) batches.push(v.map((r) => r.id));
       }
       if (replies.length >= expectReplies) resolve();
     }),
@@ -74,6 +77,7 @@ async function session(lines: string[], expectReplies: number, extra: string[] =
   return {
     byId,
     replies,
+    batches,
     serverCalls: server.c2s.flat() as { id?: unknown; method?: string; params?: { name?: string } }[],
     gatewayDb: join(dir, 'gw.db'),
     policyFile: file,
@@ -103,7 +107,9 @@ describe('enforce against bypass attempts', () => {
       call(10, 'delete_all'), // a duplicate id while 10 is in flight
       call(11, 'delete_all', { params: { name: 'delete_all', arguments: 'rm -rf /' } }),
     ].map((m) => JSON.stringify(m));
-    const { byId, serverCalls } = await session(lines, 12);
+    const { byId, serverCalls, batches } = await session(lines, 12);
+    // The batch is answered as one array: the server's answers and the gateway's denial.
+    expect(batches.map((b) => b.map(String).sort())).toEqual([['5', '6', '7']]);
     for (const id of [1, 2, 3, 4, 6]) {
       expect(byId.get(String(id))!.result, `id ${id}`).toMatchObject({ isError: true });
       expect(byId.get(String(id))!.result!.content![0]!.text).toMatch(/^Denied by policy/);

@@ -154,6 +154,65 @@ describe('EnforcerTap', () => {
     expect(wire.s2c).toMatchObject([{ id: 4, result: { tools: [{ name: 'echo' }] } }]);
   });
 
+  describe('a batch answers as one array (JSON-RPC), its refused members with the rest', () => {
+    const rpc = (id: number, name: string) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name, arguments: {} },
+    });
+    const answer = (id: number) => ({ jsonrpc: '2.0', id, result: { content: [] } });
+    const ids = (v: unknown) => (v as { id: unknown }[]).map((m) => m.id);
+
+    it('joins the server’s answer to the members it forwarded', () => {
+      const { wire, send, pump } = gateway(new MemoryLimiter());
+      send(JSON.stringify([rpc(1, 'echo'), rpc(2, 'delete_all'), { jsonrpc: '2.0', id: 3, method: 'ping' }]));
+      expect(wire.c2s).toEqual([[rpc(1, 'echo'), { jsonrpc: '2.0', id: 3, method: 'ping' }]]);
+      expect(wire.s2c).toEqual([]); // the denial waits for the server's array
+      pump.receive('s2c', Buffer.from(JSON.stringify([answer(3), answer(1)]) + '\n'));
+      expect(wire.s2c).toHaveLength(1);
+      expect(ids(wire.s2c[0])).toEqual([3, 1, 2]);
+      expect(wire.s2c[0]).toMatchObject([{}, {}, { id: 2, result: { isError: true } }]);
+      // Later answers pass untouched.
+      send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }));
+      pump.receive('s2c', Buffer.from(JSON.stringify(answer(4)) + '\n'));
+      expect(wire.s2c[1]).toEqual(answer(4));
+    });
+
+    it('answers at once when nothing of the batch goes on, or only notifications do', () => {
+      const { wire, send } = gateway(new MemoryLimiter());
+      send(JSON.stringify([rpc(1, 'delete_all'), rpc(2, 'nope'), [rpc(3, 'echo')]]));
+      expect(wire.c2s).toEqual([]);
+      expect(wire.s2c).toHaveLength(1);
+      expect(ids(wire.s2c[0])).toEqual([1, 2, null]);
+      const note = { jsonrpc: '2.0', method: 'notifications/progress', params: {} };
+      send(JSON.stringify([note, rpc(4, 'nope')]));
+      expect(wire.c2s).toEqual([[note]]);
+      expect(ids(wire.s2c[1])).toEqual([4]);
+    });
+
+    it('a server that answers the members one by one (or dies) gets ours beside its own', () => {
+      const { wire, send, pump } = gateway(new MemoryLimiter());
+      send(JSON.stringify([rpc(1, 'echo'), rpc(2, 'delete_all')]));
+      pump.receive('s2c', Buffer.from(JSON.stringify(answer(1)) + '\n'));
+      expect(wire.s2c).toEqual([expect.objectContaining({ id: 2 }), answer(1)]);
+      send(JSON.stringify([{ jsonrpc: '2.0', id: 5, method: 'ping' }, rpc(6, 'delete_all')]));
+      pump.serverExited(1, null);
+      expect(wire.s2c.slice(2)).toMatchObject([
+        { id: 6, result: { isError: true } },
+        { id: 5, error: { code: -32000 } },
+      ]);
+    });
+
+    it('refuses a batch with a key written twice in one array of rejections', () => {
+      const { wire, send } = gateway(new MemoryLimiter());
+      send('[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"id":3,"method":"ping"}]');
+      expect(wire.c2s).toEqual([]);
+      expect(wire.s2c).toHaveLength(1);
+      expect(ids(wire.s2c[0])).toEqual([1, 3]);
+    });
+  });
+
   it('enforcing: the second call in the minute is throttled, never forwarded', () => {
     const { wire, call } = gateway(new MemoryLimiter());
     call(1);
