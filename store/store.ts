@@ -13,6 +13,18 @@ type Db = Database.Database;
 // Only the client's messages that can hold a tools/call or an initialize, or are requests (batches
 // are kept: their method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
 // several sessions, and one better-sqlite3 statement cannot iterate twice at once.
+
+/**
+ * A session's `tools/call` requests from the client: a message's method is its first member's,
+ * so a JSON-RPC batch (a line starting with `[`) is counted by its members.
+ */
+const CALLS_SQL = `(
+  (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.dir = 'c2s' AND m.method = 'tools/call'
+     AND ltrim(substr(m.msg, 1, 16)) NOT LIKE '[%')
+  + (SELECT count(*) FROM messages m, json_each(CASE WHEN json_valid(m.msg) THEN m.msg ELSE '[]' END) j
+     WHERE m.session_id = s.id AND m.dir = 'c2s' AND ltrim(substr(m.msg, 1, 16)) LIKE '[%'
+       AND json_extract(j.value, '$.method') = 'tools/call'))`;
+
 const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
   AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
   ORDER BY seq`;
@@ -142,7 +154,7 @@ export class Store {
       listSessions: db.prepare(
         `SELECT s.*,
            (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n_messages,
-           (SELECT count(*) FROM messages m WHERE m.session_id = s.id AND m.method = 'tools/call' AND m.dir = 'c2s') AS n_calls
+           ${CALLS_SQL} AS n_calls
          FROM sessions s ORDER BY s.started_at, s.id`,
       ),
       allSessions: db.prepare(`SELECT * FROM sessions ORDER BY started_at, id`),

@@ -170,3 +170,22 @@ describe('approvals (the queue between enforce and the approvals TUI)', () => {
     }
   });
 });
+
+describe('sessions list', () => {
+  it('counts the calls of a JSON-RPC batch by its members', () => {
+    const store = openStore(join(dir, 'list.db'));
+    try {
+      store.insertSession(session);
+      const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } });
+      const ping = { jsonrpc: '2.0', id: 9, method: 'ping' };
+      store.appendMessage('S1', 0, 1, 'c2s', JSON.stringify(call(1)), 'tools/call', '1');
+      store.appendMessage('S1', 1, 2, 'c2s', JSON.stringify([call(2), call(3)]), 'tools/call', '2');
+      store.appendMessage('S1', 2, 3, 'c2s', ` ${JSON.stringify([ping, call(4)])}`, 'ping', '9');
+      store.appendMessage('S1', 3, 4, 's2c', JSON.stringify([{ jsonrpc: '2.0', id: 2, result: {} }]), null, '2');
+      store.appendMessage('S1', 4, 5, 'c2s', '[{"method":"tools/call"', 'tools/call', null); // cut off: not JSON
+      expect(store.listSessions()).toMatchObject([{ id: 'S1', messages: 5, calls: 4 }]);
+    } finally {
+      store.close();
+    }
+  });
+});
