@@ -136,8 +136,9 @@ async function measure(args: string[]): Promise<{
     for (let i = 0; i < CALLS; i++) {
       const t = performance.now();
       await call(i);
-      times.push(performance.now() - t);
-      busy += performance.now() - t;
+      const ms = performance.now() - t;
+      times.push(ms);
+      busy += ms;
       await new Promise((r) => setTimeout(r, THINK));
     }
     sequentialMs = busy / CALLS;
