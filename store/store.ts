@@ -10,10 +10,6 @@ import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecor
 
 type Db = Database.Database;
 
-// Only the client's messages that can hold a tools/call or an initialize, or are requests (batches
-// are kept: their method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
-// several sessions, and one better-sqlite3 statement cannot iterate twice at once.
-
 /**
  * A session's `tools/call` requests from the client: a message's method is its first member's,
  * so a JSON-RPC batch (a line starting with `[`) is counted by its members.
@@ -25,6 +21,9 @@ const CALLS_SQL = `(
      WHERE m.session_id = s.id AND m.dir = 'c2s' AND ltrim(substr(m.msg, 1, 16)) LIKE '[%'
        AND json_extract(j.value, '$.method') = 'tools/call'))`;
 
+// Only the client's messages that can hold a tools/call or an initialize, or are requests (batches
+// are kept: their method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
+// several sessions, and one better-sqlite3 statement cannot iterate twice at once.
 const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
   AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
   ORDER BY seq`;

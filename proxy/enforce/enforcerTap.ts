@@ -6,7 +6,7 @@ import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
 import { INVALID } from '../envelope.js';
-import { Frame, NOT_JSON } from '../frame.js';
+import { Frame, isRequest, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
 import { ElicitationAsker, QueueAsker, type ApprovalOutcome } from './approvalAskers.js';
@@ -57,8 +57,7 @@ function serializes(v: unknown): boolean {
   }
 }
 /** A request (a method and an id): the server owes it an answer. */
-const isRequestMsg = (m: unknown): m is Msg & { id: RequestId } =>
-  isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null;
+const isRequestMsg = (m: unknown): m is Msg & { id: RequestId } => isRecord(m) && isRequest(m);
 
 /**
  * The live gateway (SPEC §3) as a tap next to the server: every client `tools/call` is decided
