@@ -52,8 +52,7 @@ export function duplicateKeys(
  * is followed by a `:` outside strings, and every key kept by JSON.parse is in `parsed`; a key
  * written twice is kept once, so the counts differ. (`duplicateKeys` then says where.)
  */
-export function hasDuplicateKeys(text: string, parsed: unknown): boolean {
-  const keys = countKeys(parsed);
+export function hasDuplicateKeys(text: string, parsed: unknown, keys = keyCensus(parsed).keys): boolean {
   // Most messages hold no `:` in a string: then there are as many colons in the whole text as
   // keys, found by the native search, and no key is written twice. Else the exact count below.
   let all = 0;
@@ -75,9 +74,15 @@ export function hasDuplicateKeys(text: string, parsed: unknown): boolean {
   return colons !== keys;
 }
 
-/** Keys of every object in a parsed value; a loop, not recursion: a client's call may nest deeper than the stack. */
-function countKeys(root: unknown): number {
-  let n = 0;
+/**
+ * The keys of every object in a parsed value, and whether two keys of one object are equal but
+ * for case (`name`, `Name`; `ſ` folds to `s` and `K` to `k`, as Go's `encoding/json` matches
+ * keys to fields). A loop, not recursion: a client's call may nest deeper than the stack.
+ */
+export function keyCensus(root: unknown): { keys: number; caseVariants: boolean } {
+  let keys = 0;
+  let caseVariants = false;
+  const folded = new Set<string>();
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -86,13 +91,19 @@ function countKeys(root: unknown): number {
       for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
       continue;
     }
+    let n = 0;
+    folded.clear();
     for (const k in v) {
       n++;
+      // Upper then lower case: `ſ` → `S` → `s`, `K` → `k`.
+      folded.add(k.toUpperCase().toLowerCase());
       const x = (v as Record<string, unknown>)[k];
       if (typeof x === 'object' && x !== null) stack.push(x);
     }
+    keys += n;
+    if (folded.size !== n) caseVariants = true;
   }
-  return n;
+  return { keys, caseVariants };
 }
 
 /** Finds where a JSON path points in the source text: the deepest existing node on the path. */

@@ -124,15 +124,37 @@ export class Pump {
       if (this.options.atomic) this.options.atomic(run);
       else run();
     } catch (err) {
-      // The unit could not start (or commit): the traffic still flows, each tap on its own.
       this.options.onTapError?.(err);
+      // The unit could not start: the traffic still flows, each tap on its own. It could not
+      // commit: a gatekeeper's verdicts did not hold (the budgets they spent are rolled back),
+      // so the requests it let through are refused, not forwarded (fail closed).
       if (!ran) run();
+      else this.refuseForwarded(out, err);
     } finally {
       this.out = undefined;
     }
     if (out.s2c.length > 0) this.options.write('s2c', join(out.s2c));
     if (out.c2s.length > 0) this.options.write('c2s', join(out.c2s));
     this.settle(out);
+  }
+
+  /**
+   * The requests of a batch about to go to the server are answered instead, from the server's
+   * edge (the taps see them answered and forget them); frames without a request still go.
+   */
+  private refuseForwarded(out: { c2s: Buffer[]; sent: Frame[] }, err: unknown): void {
+    if (!this.options.taps.some((tap) => tap.failClosed)) return;
+    const sent = out.sent.splice(0);
+    const bytes = out.c2s.splice(0);
+    sent.forEach((frame, k) => {
+      const requests = frame.messages().filter(isRequest);
+      if (requests.length === 0) {
+        out.sent.push(frame);
+        out.c2s.push(bytes[k]!);
+      }
+      for (const m of requests) this.refuse(m.id, this.options.taps.length, err);
+    });
+    for (const tap of this.options.taps) this.guard(() => tap.flush?.());
   }
 
   /**
@@ -205,7 +227,10 @@ export class Pump {
     this.travel(Frame.of('s2c', reply, this.options.clock()), this.options.taps.length - 1);
   }
 
-  /** Answers a client request a fail-closed tap could not judge, from that tap's position. */
+  /**
+   * Answers a client request a fail-closed tap could not judge, from that tap's position (the
+   * taps on the client's side of it see the answer; `taps.length`: the server's edge, all do).
+   */
   private refuse(id: unknown, tap: number, err: unknown): void {
     const reply = {
       jsonrpc: '2.0',

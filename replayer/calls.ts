@@ -1,6 +1,5 @@
 import type { ToolCall } from '../engine/types.js';
-import { hasDuplicateKeys } from '../engine/sourceLocation.js';
-import { inspectClientMessage, isRecord } from '../proxy/enforce/clientMessages.js';
+import { inspectClientMessage, isFirstInitialize, isRecord, refusedWhole } from '../proxy/enforce/clientMessages.js';
 import { COMPLEX, INVALID, scanEnvelope } from '../proxy/envelope.js';
 import type { SessionRecord } from '../store/types.js';
 import { RememberedIds, StreamedIds, type RequestIds } from './requestIds.js';
@@ -35,9 +34,10 @@ export function absoluteTime(startedAtMs: number, t: number): number {
  * `initialize`.
  *
  * What the gateway rejects or drops before any policy applies (proxy/enforce), replay does not
- * decide either, by the gateway's own checks: a line with a key written twice, a malformed or
- * disguised `tools/call` (`inspectClientMessage`), and a request that reuses the id of one still
- * in flight. Ids are in flight from the client's request until an answer with that id reaches
+ * decide either, by the gateway's own checks: a line that is not JSON, one it refuses whole
+ * (`refusedWhole`: a key written twice, a carriage return inside it...), a malformed or disguised
+ * `tools/call` (`inspectClientMessage`), and a request that reuses the id of one still in
+ * flight. Only the session's first `initialize` request names its grant. Ids are in flight from the client's request until an answer with that id reaches
  * the client; the gateway's own refusal of a reused id answers with that id too, and is known by
  * the order of the recording (it follows the request it refuses). Replay of a session recorded
  * without a gateway models what a gateway would have done with it.
@@ -47,6 +47,7 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
   const started = Date.parse(info.startedAt);
   let grant = options.grant ?? info.grant ?? 'unknown';
   const grantFixed = options.grant !== undefined || info.grant !== undefined;
+  let initialized = false;
   const fast = source.replayMessages !== undefined && source.answersBetween !== undefined;
   const ids: RequestIds = fast ? new RememberedIds(source.answersBetween!.bind(source)) : new StreamedIds();
   const messages = fast ? source.replayMessages!() : replayMessagesOf(source.records());
@@ -60,11 +61,11 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
     try {
       parsed = JSON.parse(r.raw);
     } catch {
-      continue; // not JSON: forwarded as it is, no server reads it as a call either
+      continue; // not JSON: the gateway forwards none of it
     }
     // The refusals of this line's requests follow it: counted once the line is read.
     let owed: unknown[] | undefined;
-    if (hasDuplicateKeys(r.raw, parsed)) {
+    if (refusedWhole(r.raw, parsed) !== undefined) {
       // Refused whole: each request in it is answered with its id, none is forwarded.
       for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
         if (isRecord(m) && typeof m.method === 'string' && m.id !== undefined && m.id !== null) ids.owe(m.id, r.seq);
@@ -73,10 +74,11 @@ export function* callsOf(source: SessionSource, options: CallOptions = {}): Gene
     }
     for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
       if (Array.isArray(m)) continue; // a nested batch: refused, with a null id
-      if (isRecord(m) && m.method === 'initialize' && !grantFixed) {
+      if (isRecord(m) && isFirstInitialize(m, initialized)) {
+        initialized = true;
         const p = isRecord(m.params) ? m.params : {};
         const name = isRecord(p.clientInfo) ? p.clientInfo.name : undefined;
-        if (typeof name === 'string') grant = name;
+        if (typeof name === 'string' && !grantFixed) grant = name;
       }
       const check = inspectClientMessage(m);
       if (check.kind === 'reject') {

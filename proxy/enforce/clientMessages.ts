@@ -1,4 +1,5 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { hasDuplicateKeys, keyCensus } from '../../engine/sourceLocation.js';
 import { INVALID_PARAMS, INVALID_REQUEST } from './responses.js';
 
 /** What the gateway does with one message from the client, before any policy applies. */
@@ -20,14 +21,35 @@ export const isRecord = (v: unknown): v is Record<string, unknown> =>
 const isRequestId = (v: unknown): v is RequestId =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 
-/** `Tools/Call`, ` tools/call`, full-width or look-alike letters: what a lenient server might still route as a call. */
+/** `Tools/Call`, ` tools/call`, full-width or look-alike letters and slashes: what a lenient server might still route as a call. */
 function looksLikeToolsCall(method: string): boolean {
   return (
     method
       .normalize('NFKC')
       .replace(/[\s\u200b-\u200f\u2060\ufeff]/g, '')
+      .replace(/[\u2044\u2215\u2571\u29f8]/g, '/')
       .toLowerCase() === 'tools/call'
   );
+}
+
+/**
+ * Why a client line must be refused whole: the gateway would read it one way and a server may
+ * read it another, so no decision about it could hold (what the gateway cannot read one way
+ * only, it refuses). The line's text is without its terminator.
+ * - A carriage return inside it: JSON reads it as a space, but many servers end a line there
+ *   (Node's `readline`, Python's text streams, Java's `readLine`) and would read what follows as
+ *   a message of its own.
+ * - A key written twice (`"name":"echo","name":"delete_all"`): we read the last, a server's
+ *   parser may read the first.
+ * - Two keys of one object that differ only in case (`"name"`, `"Name"`): Go's `encoding/json`
+ *   matches either to a field (and folds `ſ` to `s`, `K` to `k`).
+ */
+export function refusedWhole(text: string, parsed: unknown): string | undefined {
+  if (text.includes('\r')) return 'a carriage return inside the line, where a server may end it';
+  const census = keyCensus(parsed);
+  if (hasDuplicateKeys(text, parsed, census.keys)) return 'a key written twice in one object';
+  if (census.caseVariants) return 'two keys in one object that differ only in case';
+  return undefined;
 }
 
 /**
@@ -48,15 +70,17 @@ export function inspectClientMessage(msg: unknown): ClientMessageCheck {
   if (typeof method !== 'string') return { kind: 'other' };
   const hasId = 'id' in msg && msg.id !== undefined;
   const id = isRequestId(msg.id) ? msg.id : null;
+  if (hasId && id === null) {
+    // MCP: a request's id is a string or a number, never null. Its answer could not be matched.
+    return { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'a request id must be a string or a number' };
+  }
   if (method !== 'tools/call') {
     if (!looksLikeToolsCall(method)) return { kind: 'other' };
     const message = `method ${JSON.stringify(method)} is not "tools/call"; refused by mcp-replay`;
     return hasId ? { kind: 'reject', id, code: INVALID_REQUEST, message } : { kind: 'drop', reason: message };
   }
-  if (!hasId) return { kind: 'drop', reason: 'tools/call sent as a notification (no id)' };
-  if (id === null) {
-    return { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'tools/call id must be a string or a number' };
-  }
+  // (An id that is there but unusable was refused above: no id at all is left.)
+  if (id === null) return { kind: 'drop', reason: 'tools/call sent as a notification (no id)' };
   const params = msg.params;
   if (!isRecord(params) || typeof params.name !== 'string') {
     return { kind: 'reject', id, code: INVALID_PARAMS, message: 'tools/call without a string params.name' };
@@ -66,6 +90,15 @@ export function inspectClientMessage(msg: unknown): ClientMessageCheck {
   }
   // Same default as the replayer, so live and dry-run decide the same arguments.
   return { kind: 'call', id, tool: params.name, args: params.arguments ?? {} };
+}
+
+/**
+ * Whether a client message is the session's `initialize` request, the one that names the client
+ * (its grant) and its capabilities: the first `initialize` with an id. A notification or a second
+ * request with that method must not switch a session to another grant's budget.
+ */
+export function isFirstInitialize(msg: Record<string, unknown>, initialized: boolean): boolean {
+  return !initialized && msg.method === 'initialize' && msg.id !== undefined && msg.id !== null;
 }
 
 /**

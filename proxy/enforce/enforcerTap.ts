@@ -1,7 +1,6 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Policy } from '../../engine/compilePolicy.js';
 import { decide } from '../../engine/decide.js';
-import { hasDuplicateKeys } from '../../engine/sourceLocation.js';
 import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
@@ -10,9 +9,10 @@ import { Frame, isRequest, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
 import { ElicitationAsker, QueueAsker, type ApprovalOutcome } from './approvalAskers.js';
-import { InFlightRequests, inspectClientMessage } from './clientMessages.js';
+import { InFlightRequests, inspectClientMessage, isFirstInitialize, refusedWhole } from './clientMessages.js';
 import {
   INVALID_REQUEST,
+  PARSE_ERROR,
   approvalDenied,
   denialResponse,
   failClosed,
@@ -71,6 +71,8 @@ export class EnforcerTap implements Tap {
   readonly failClosed = true;
   private grant: string;
   private elicitation = false;
+  /** The session's `initialize` request was read; a later one (or a notification) changes nothing. */
+  private initialized = false;
   private readonly inFlight = new InFlightRequests();
   private readonly listRequests = new Set<string>();
   /** Server frames forwarded in this batch without a look: their answers release ids at `settle`. */
@@ -100,8 +102,8 @@ export class EnforcerTap implements Tap {
       return undefined;
     }
     const json = frame.json();
-    if (json === NOT_JSON) return undefined; // no server can read it as a call either
-    return frame.dir === 'c2s' ? this.fromClient(frame, json, ctx) : this.fromServer(json, ctx);
+    if (frame.dir === 'c2s') return this.fromClient(frame, json, ctx);
+    return json === NOT_JSON ? undefined : this.fromServer(json, ctx);
   }
 
   /** The batch was forwarded: the ids the server answered in it may be used again. */
@@ -120,13 +122,22 @@ export class EnforcerTap implements Tap {
   }
 
   private fromClient(frame: Frame, json: unknown, ctx: TapContext): TapAction {
-    // A key written twice (`"name":"echo","name":"delete_all"`): we read the last, a server's
-    // parser may read the first. What the gateway cannot read one way only, it refuses.
-    if (hasDuplicateKeys(frame.text(), json)) {
+    if (json === NOT_JSON) {
+      // Not JSON to us, maybe a call to a lenient server (`NaN` in it, a second message after a
+      // `\r`): not forwarded. A blank line carries nothing: dropped without a word.
+      if (frame.text().trim() !== '') {
+        this.log('dropped a client line that is not JSON');
+        ctx.send('s2c', rejection(null, PARSE_ERROR, 'the line is not JSON; refused by mcp-replay'));
+      }
+      return { drop: true };
+    }
+    const refused = refusedWhole(frame.text(), json);
+    if (refused !== undefined) {
       const answers = (Array.isArray(json) ? json : [json])
         .filter(isRequestMsg)
-        .map((m) => rejection(m.id, INVALID_REQUEST, 'a key written twice in one object; refused by mcp-replay'));
+        .map((m) => rejection(m.id, INVALID_REQUEST, `${refused}; refused by mcp-replay`));
       if (answers.length > 0) ctx.send('s2c', Array.isArray(json) ? answers : answers[0]);
+      else this.log(`dropped a client line: ${refused}`);
       return { drop: true };
     }
     if (!Array.isArray(json)) return this.admit(json, frame, () => frame, ctx) ? undefined : { drop: true };
@@ -167,7 +178,7 @@ export class EnforcerTap implements Tap {
       this.elicit.answer(msg.id as string, msg); // the client's answer to our question: not for the server
       return false;
     }
-    if (isRecord(msg) && msg.method === 'initialize') this.initialize(msg, ctx);
+    if (isRecord(msg) && isFirstInitialize(msg, this.initialized)) this.initialize(msg, ctx);
     const check = inspectClientMessage(msg);
     switch (check.kind) {
       case 'reject':
@@ -344,7 +355,9 @@ export class EnforcerTap implements Tap {
     }
   }
 
+  /** The session's `initialize` request: the client's name (the grant) and capabilities, once. */
   private initialize(msg: Msg, ctx: TapContext): void {
+    this.initialized = true;
     const params = isRecord(msg.params) ? msg.params : {};
     const name = isRecord(params.clientInfo) ? params.clientInfo.name : undefined;
     if (this.o.grant === undefined && typeof name === 'string') this.grant = name;

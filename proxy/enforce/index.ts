@@ -15,6 +15,7 @@ export {
   DENY_CODE,
   THROTTLE_CODE,
   INVALID_REQUEST,
+  PARSE_ERROR,
   INVALID_PARAMS,
   isDenial,
   denialText,
@@ -29,5 +30,11 @@ export {
   type Denial,
 } from './responses.js';
 export { deniedOutright, filterToolsList } from './toolsList.js';
-export { inspectClientMessage, InFlightRequests, type ClientMessageCheck } from './clientMessages.js';
+export {
+  inspectClientMessage,
+  InFlightRequests,
+  isFirstInitialize,
+  refusedWhole,
+  type ClientMessageCheck,
+} from './clientMessages.js';
 export { PolicyWatcher, type PolicyWatcherOptions, type CheckResult } from './policyWatcher.js';

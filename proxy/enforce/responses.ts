@@ -12,6 +12,7 @@ export const DECISION_META = 'mcp-replay/decision';
 export const DENY_CODE = -32001;
 export const THROTTLE_CODE = -32029;
 /** JSON-RPC 2.0's own codes, for messages the gateway rejects before any policy applies. */
+export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 export const INVALID_PARAMS = -32602;
 

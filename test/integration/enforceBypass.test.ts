@@ -17,12 +17,12 @@ type Reply = {
  * A raw JSON-RPC client (what a hostile agent can send, not what the SDK would) talking to
  * `enforce`, in front of a recorder that shows what the server received.
  */
-async function session(lines: string[], expectReplies: number, extra: string[] = []) {
+async function session(lines: string[], expectReplies: number, extra: string[] = [], tools: object = {}) {
   const dir = tempDir();
   const file = join(dir, 'policy.json');
   writeFileSync(
     file,
-    JSON.stringify({ version: '1', default: 'deny', tools: { echo: {}, 'delete_*': { action: 'deny' } } }),
+    JSON.stringify({ version: '1', default: 'deny', tools: { echo: {}, 'delete_*': { action: 'deny' }, ...tools } }),
   );
   const serverDb = join(dir, 'server.db');
   const proc = spawn(
@@ -155,6 +155,72 @@ describe('enforce against bypass attempts', () => {
       ]);
       const replayed = [...dryRun(loadPolicy(policyFile), timeline(resolveSources([], () => store)))].map(
         ({ call, verdict }) => `${JSON.stringify(call.id)} ${verdict.decision} ${verdict.rule}`,
+      );
+      expect(replayed).toEqual(live);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('forwards no line that a server may read otherwise than the gateway does', async () => {
+    const smuggled = JSON.stringify(call(21, 'delete_all'));
+    const lines = [
+      // Not JSON to us; a server that ends lines at a `\r` (this one: Node's readline) or reads
+      // NaN would run the call.
+      `x\r${smuggled}`,
+      '{"jsonrpc":"2.0","id":22,"method":"tools/call","params":{"name":"delete_all","arguments":{}},"x":NaN}',
+      '   ', // blank: dropped, unanswered
+      // JSON to us (a `\r` is a space), three lines to such a server, the second a call.
+      `{"jsonrpc":"2.0","id":23,"method":"tools/call","params":{"name":"echo","arguments":{"a":\r${JSON.stringify(call(24, 'delete_all'))}\r}}}`,
+      // Keys equal but for case: Go's encoding/json reads either.
+      '{"jsonrpc":"2.0","id":25,"method":"tools/call","params":{"name":"echo","Name":"delete_all","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":26,"method":"ping","Method":"tools/call","params":{"name":"delete_all","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":null,"method":"tools/list"}', // its answer could not be matched (or filtered)
+      JSON.stringify({ jsonrpc: '2.0', id: 28, method: 'tools\u2215call', params: { name: 'delete_all' } }),
+      JSON.stringify(call(29, 'echo')),
+    ];
+    const { replies, serverCalls } = await session(lines, 8);
+    const codes = replies.map((r) => `${JSON.stringify(r.id)} ${r.error?.code ?? 'result'}`);
+    expect(codes.sort()).toEqual(
+      [
+        'null -32700',
+        'null -32700',
+        '23 -32600',
+        '25 -32600',
+        '26 -32600',
+        'null -32600',
+        '28 -32600',
+        '29 result',
+      ].sort(),
+    );
+    expect(replies.find((r) => r.id === 25)!.error!.message).toMatch(/differ only in case/);
+    expect(replies.find((r) => r.id === 23)!.error!.message).toMatch(/carriage return/);
+    const reached = serverCalls.filter((m) => m.method !== undefined).map((m) => `${m.method} ${String(m.id)}`);
+    expect(reached).toEqual(['tools/call 29']);
+  });
+
+  it('keeps the grant the first initialize request named: a later initialize does not refill its budget', async () => {
+    const init = (id: number | undefined, name: string) =>
+      JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { clientInfo: { name }, capabilities: {} } });
+    const lines = [
+      init(0, 'agent'),
+      ...[1, 2, 3].map((id) => JSON.stringify(call(id, 'get_sum'))),
+      init(undefined, 'fresh-1'), // a notification
+      JSON.stringify(call(4, 'get_sum')),
+      init(5, 'fresh-2'), // a second request
+      JSON.stringify(call(6, 'get_sum')),
+    ];
+    const limited = { get_sum: { limits: [{ window: 'minute', max: 2, scope: 'grant' }] } };
+    const { byId, gatewayDb, policyFile } = await session(lines, 7, [], limited);
+    for (const id of [3, 4, 6])
+      expect(byId.get(String(id))!.result!.content![0]!.text, `id ${id}`).toMatch(/^Rate limited/);
+    const store = openStore(gatewayDb, { mustExist: true });
+    try {
+      const [info] = store.allSessions();
+      const live = store.sessionDecisions(info!.id).map((d) => `${d.rpcId} ${d.decision}`);
+      expect(live).toEqual(['1 allow', '2 allow', '3 throttle', '4 throttle', '6 throttle']);
+      const replayed = [...dryRun(loadPolicy(policyFile), timeline(resolveSources([], () => store)))].map(
+        ({ call, verdict }) => `${JSON.stringify(call.id)} ${verdict.decision}`,
       );
       expect(replayed).toEqual(live);
     } finally {

@@ -44,6 +44,53 @@ describe('Pump', () => {
     expect(open.to('c2s')).toMatch(/"id":8/);
   });
 
+  it("fails closed when a batch's unit cannot commit: the requests a gatekeeper let through are refused", () => {
+    const seen: string[] = [];
+    const gatekeeper: Tap = { failClosed: true, onFrame: (f) => void seen.push(`${f.dir} ${f.text()}`) };
+    const wire: { dir: Direction; bytes: string }[] = [];
+    let fail = true;
+    const pump = new Pump({
+      taps: [gatekeeper],
+      clock: () => 1,
+      write: (dir, bytes) => wire.push({ dir, bytes: bytes.toString() }),
+      // The db's COMMIT fails after the taps ran (disk full, I/O error): the budgets they spent are gone.
+      atomic: (fn) => {
+        fn();
+        if (fail) throw new Error('SQLITE_IOERR: disk I/O error');
+      },
+    });
+    const call = line({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } });
+    const note = line({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3 } });
+    pump.receive('c2s', Buffer.from(call + note));
+    expect(wire.filter((w) => w.dir === 'c2s').map((w) => w.bytes)).toEqual([note]);
+    const answer = wire.find((w) => w.dir === 's2c')!;
+    expect(JSON.parse(answer.bytes)).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32603, message: 'refused by mcp-replay (fail closed): SQLITE_IOERR: disk I/O error' },
+    });
+    // The refusal comes from the server's edge: the gatekeeper sees the request answered.
+    expect(seen.at(-1)).toMatch(/^s2c .*"id":7/);
+    // Once the db works again, so does the gateway.
+    fail = false;
+    wire.length = 0;
+    pump.receive('c2s', Buffer.from(call));
+    expect(wire).toEqual([{ dir: 'c2s', bytes: call }]);
+    // Without a gatekeeper (the recorder alone) nothing is refused: the recorder never drops traffic.
+    const open = new Pump({
+      taps: [{ onFrame: () => undefined }],
+      clock: () => 1,
+      write: (dir, bytes) => wire.push({ dir, bytes: bytes.toString() }),
+      atomic: (fn) => {
+        fn();
+        throw new Error('SQLITE_IOERR');
+      },
+    });
+    wire.length = 0;
+    open.receive('c2s', Buffer.from(call));
+    expect(wire).toEqual([{ dir: 'c2s', bytes: call }]);
+  });
+
   it('a rewrite that cannot be serialized (nested deeper than the stack) is the tap failing', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

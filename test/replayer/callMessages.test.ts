@@ -24,7 +24,8 @@ describe('db sessions read through the replayMessages fast path', () => {
         t = r.t;
       }
       // A batch whose first element is a notification (its method column says so) holding a call,
-      // and a second initialize that renames the grant.
+      // and a second initialize, which does not rename the grant (the gateway reads only the first:
+      // else a client could switch to a fresh budget mid-session).
       const batch = [
         { jsonrpc: '2.0', method: 'notifications/progress', params: {} },
         { jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'get_object', arguments: { Key: 'k' } } },
@@ -43,7 +44,7 @@ describe('db sessions read through the replayMessages fast path', () => {
       expect(fast).toHaveLength(17);
       expect(fast.slice(-2).map((c) => [c.tool, c.grant])).toEqual([
         ['get_object', 'demo-agent'],
-        ['list_buckets', 'other-agent'],
+        ['list_buckets', 'demo-agent'],
       ]);
     } finally {
       store.close();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightRequests, inspectClientMessage } from '../../../proxy/enforce/clientMessages.js';
+import {
+  InFlightRequests,
+  inspectClientMessage,
+  isFirstInitialize,
+  refusedWhole,
+} from '../../../proxy/enforce/clientMessages.js';
 
 const call = (params: unknown, id: unknown = 1, method = 'tools/call') => ({ jsonrpc: '2.0', id, method, params });
 
@@ -52,8 +57,26 @@ describe('inspectClientMessage: what may reach the server', () => {
     });
   });
 
+  it('rejects any request whose id is there but is not a string or a number (its answer could not be matched)', () => {
+    for (const id of [null, true, { x: 1 }, [1]]) {
+      expect(inspectClientMessage(call(undefined, id, 'tools/list')), JSON.stringify(id)).toMatchObject({
+        kind: 'reject',
+        id: null,
+        code: -32600,
+      });
+    }
+  });
+
   it('refuses variant spellings of the method that a lenient server might still route', () => {
-    for (const method of ['Tools/Call', 'TOOLS/CALL', ' tools/call', 'tools/call\u200b', 'ｔｏｏｌｓ/ｃａｌｌ']) {
+    for (const method of [
+      'Tools/Call',
+      'TOOLS/CALL',
+      ' tools/call',
+      'tools/call\u200b',
+      'ｔｏｏｌｓ/ｃａｌｌ',
+      'tools\u2215call', // division slash
+      'tools\u2044call', // fraction slash
+    ]) {
       expect(inspectClientMessage(call({ name: 'echo' }, 1, method)), method).toMatchObject({
         kind: 'reject',
         id: 1,
@@ -84,5 +107,44 @@ describe('InFlightRequests: duplicate request ids', () => {
     ids.release(1);
     expect(ids.claim('1')).toBe(true);
     expect(ids.size).toBe(2);
+  });
+});
+
+describe('refusedWhole: lines a server may read otherwise than the gateway', () => {
+  const why = (text: string) => refusedWhole(text, JSON.parse(text));
+
+  it('refuses a carriage return inside the line (servers that end lines there read what follows as a message)', () => {
+    const inner = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_all"}}';
+    expect(
+      why(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"a":\r${inner}\r}}}`),
+    ).toMatch(/carriage return/);
+    // In a string it is written `\r`, two characters: no carriage return in the line.
+    expect(why(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { a: 'x\ry' } }))).toBeUndefined();
+  });
+
+  it('refuses a key written twice, and keys that differ only in case (Go reads either)', () => {
+    expect(why('{"id":1,"method":"tools/call","params":{"name":"echo","name":"delete_all"}}')).toMatch(/written twice/);
+    for (const text of [
+      '{"id":1,"method":"tools/call","params":{"name":"echo","Name":"delete_all"}}',
+      '{"id":1,"method":"ping","Method":"tools/call"}',
+      '{"id":1,"method":"tools/call","params":{"name":"echo"},"param\u017f":{"name":"delete_all"}}', // ſ folds to s
+      '{"id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":1,"\u212a":2}}}', // Kelvin sign folds to k
+      '[{"id":1,"method":"ping"},{"id":2,"method":"tools/call","params":{"name":"x","arguments":{"cmd":"ls","CMD":"rm"}}}]',
+    ]) {
+      expect(why(text), text).toMatch(/differ only in case/);
+    }
+    expect(
+      why('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"a":{"name":1}}}}'),
+    ).toBeUndefined();
+  });
+});
+
+describe('isFirstInitialize', () => {
+  it("is the session's first initialize request only: not a notification, not a second one", () => {
+    const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { clientInfo: { name: 'a' } } };
+    expect(isFirstInitialize(init, false)).toBe(true);
+    expect(isFirstInitialize(init, true)).toBe(false);
+    expect(isFirstInitialize({ ...init, id: undefined }, false)).toBe(false);
+    expect(isFirstInitialize({ ...init, method: 'ping' }, false)).toBe(false);
   });
 });
