@@ -1,4 +1,4 @@
-import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, type Node, type ParseError } from 'jsonc-parser';
 
 export interface Location {
   line: number;
@@ -109,8 +109,11 @@ export function keyCensus(root: unknown): { keys: number; caseVariants: boolean 
 /** Finds where a JSON path points in the source text: the deepest existing node on the path. */
 export class SourceMap {
   readonly root: Node | undefined;
-  constructor(private readonly text: string) {
-    this.root = parseTree(text);
+  private readonly text: string;
+  constructor(text: string) {
+    // Positions as parseJson gives them: after a byte order mark.
+    this.text = withoutBom(text);
+    this.root = parseTree(this.text);
   }
 
   at(path: readonly PropertyKey[]): Location | undefined {
@@ -128,24 +131,42 @@ export class SourceMap {
   }
 }
 
-/** Parses strict JSON; on a syntax error returns its message and position. */
+/**
+ * Parses strict JSON; on a syntax error returns its message (one line) and position. A byte
+ * order mark before the JSON (what some editors save) is allowed; positions are after it, as an
+ * editor shows them.
+ */
 export function parseJson(
   text: string,
 ): { ok: true; value: unknown } | { ok: false; message: string; location: Location } {
+  const body = withoutBom(text);
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(body) as unknown };
   } catch (err) {
     const message = (err as Error).message;
     const pos = /at position (\d+)/.exec(message);
     const lc = /line (\d+) column (\d+)/.exec(message);
     let location: Location;
     if (lc) location = { line: Number(lc[1]), column: Number(lc[2]) };
-    else if (pos) location = locate(text, Number(pos[1]));
-    else location = locate(text, text.length);
+    else location = locate(body, pos ? Number(pos[1]) : (firstSyntaxError(body) ?? body.length));
     const clean = message
       .replace(/\s*\(line \d+ column \d+\)/, '')
-      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/ (in JSON )?at position \d+.*$/s, '')
+      // V8's `Unexpected token 'h', "hello\nworld" is not valid JSON` quotes the text: not on one line.
+      .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
       .replace(/^JSON\.parse: /, '');
     return { ok: false, message: `invalid JSON: ${clean}`, location };
   }
+}
+
+/** The text without a byte order mark before it. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Where the first syntax error of a text that is not JSON is (where V8's message does not say). */
+function firstSyntaxError(text: string): number | undefined {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  return errors[0]?.offset;
 }

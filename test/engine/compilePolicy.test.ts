@@ -51,6 +51,21 @@ describe('compilePolicy', () => {
     ]);
   });
 
+  it('points at the first syntax error on one line where V8 names no position, and allows a BOM', () => {
+    expect(errors(compilePolicy('hello\nworld\n'))).toEqual(["p.json:1:1: invalid JSON: Unexpected token 'h'"]);
+    expect(errors(compilePolicy('{"version": "1",\n "default": NaN}'))).toEqual([
+      "p.json:2:13: invalid JSON: Unexpected token 'N'",
+    ]);
+    expect(errors(compilePolicy('{"version": "1"} x'))).toEqual([
+      'p.json:1:18: invalid JSON: Unexpected non-whitespace character after JSON',
+    ]);
+    // Positions after a byte order mark, as an editor shows them.
+    expect(compilePolicy('\ufeff{"version": "1", "default": "deny"}').ok).toBe(true);
+    expect(errors(compilePolicy('\ufeff{"version": "1", "default": "maybe"}'))).toEqual([
+      expect.stringMatching(/^p\.json:1:18: default: /),
+    ]);
+  });
+
   it('rejects unknown top-level fields, bad actions and invalid args schemas', () => {
     expect(errors(compilePolicyValue({ ...base, tool: {} }))).toEqual([
       expect.stringContaining(': tool: unknown field'),
