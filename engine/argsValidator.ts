@@ -4,11 +4,21 @@ import addFormatsModule from 'ajv-formats';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
 /**
- * One shared ajv instance: draft 2020-12, strict (unknown keywords are errors), with formats.
- * `strictTypes` is off: schemas without `type` (SPEC §2's own `{"properties": …, "required": …}`)
- * are valid JSON Schema and must compile.
+ * One shared ajv instance: draft 2020-12 with formats; unknown keywords and formats are errors
+ * (a typo, `"patern"`, must not silently weaken a policy). Ajv's other strict rules are off: they
+ * refuse valid schemas that mean what they say — without `type` (SPEC §2's own
+ * `{"properties": …, "required": …}`), `required` without `properties`, an open tuple.
  */
-const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, allErrors: false, allowUnionTypes: true }));
+const ajv = addFormats(
+  new Ajv2020({
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    strictTuples: false,
+    allErrors: false,
+    allowUnionTypes: true,
+  }),
+);
 
 export type ArgsValidator = (args: unknown) => string | undefined;
 

@@ -81,6 +81,16 @@ describe('compilePolicy', () => {
     ]);
   });
 
+  it('compiles valid args schemas that strict ajv would refuse: required without properties, open tuples', () => {
+    for (const args of [
+      { required: ['path'] },
+      { type: 'object', required: ['path'] },
+      { properties: { a: { prefixItems: [{ type: 'string' }], items: false } } },
+    ]) {
+      expect(compilePolicyValue({ ...base, tools: { a: { args } } }).ok, JSON.stringify(args)).toBe(true);
+    }
+  });
+
   it('compiles the same args schema with an $id again (a hot reload)', () => {
     const policy = { ...base, tools: { a: { args: { $id: 'https://example.com/a', type: 'object' } } } };
     expect(compilePolicyValue(policy).ok).toBe(true);
