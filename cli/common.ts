@@ -20,6 +20,11 @@ export function withCommon(cmd: Command, { json = true } = {}): Command {
   return cmd;
 }
 
+/** Collects a repeatable option's values (`previous` is the default: none, or an array). */
+export function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+}
+
 /** A lazily opened store, closed at exit. */
 export function lazyStore(options: CommonOptions): { get: () => Store; close: () => void } {
   let store: Store | undefined;

@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const program = buildProgram();
   program.exitOverride();
-  for (const cmd of allCommands(program)) cmd.exitOverride();
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -16,7 +16,8 @@ export function buildProgram(): Command {
   const program = new Command('mcp-replay')
     .description("Record, replay, diff, simulate and enforce policies over AI agents' MCP traffic")
     .version(VERSION)
-    .showHelpAfterError('(add --help for usage)')
+    // Bad usage in one line, as every other error (SPEC §1): `mcp-replay: <what> (add --help for usage)`.
+    .configureOutput({ outputError: (text, write) => write(usageLine(text)) })
     .configureHelp({ sortSubcommands: false })
     // `record -- CMD --flag`: options after CMD belong to CMD.
     .enablePositionalOptions();
@@ -30,4 +31,13 @@ export function buildProgram(): Command {
   registerApprovals(program);
   registerDemo(program);
   return program;
+}
+
+/** Commander's `error: <what>\n` as one line of ours, with where to read more. */
+export function usageLine(text: string): string {
+  const what = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ');
+  return `mcp-replay: ${what} (add --help for usage)\n`;
 }

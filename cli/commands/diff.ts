@@ -13,7 +13,7 @@ import { resolveSources } from '../../replayer/dbSource.js';
 import type { SessionSource } from '../../replayer/source.js';
 import type { SessionRecord } from '../../store/types.js';
 import { timeline } from '../../replayer/timeline.js';
-import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
+import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 import { row, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
@@ -26,8 +26,6 @@ interface DiffOptions extends CommonOptions {
   allowTransition: string[];
   tui?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerDiff(program: Command): void {
   withCommon(

@@ -6,18 +6,13 @@ import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
 import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
-import { lazyStore, withCommon } from '../common.js';
+import { collect, lazyStore, withCommon } from '../common.js';
 
 export interface RecordOptions {
   db?: string;
   name?: string;
   /** `--redact KEY`... (string[]), or false for `--no-redact`. */
   redact?: string[] | false;
-}
-
-/** Collects a repeatable option's values. */
-export function collect(value: string, previous: unknown): string[] {
-  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }
 
 export function registerRecord(program: Command): void {

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import { liveDecisions } from '../../replayer/liveDecisions.js';
@@ -24,7 +24,7 @@ export function registerReplay(program: Command): void {
         '[session...]',
         'session ids (or unique prefixes) in the db, or .jsonl files; none = every session in the db',
       )
-      .requiredOption('--policy <file>', 'policy JSON file')
+      .requiredOption('--policy <file>', 'policy JSON file', onePolicy)
       .option('--grant <id>', 'run every call under this grant instead of the recorded client name')
       .addOption(
         new Option('--assume-approval <answer>', 'how a require_approval call is answered in dry-run')
@@ -137,4 +137,10 @@ export function registerReplay(program: Command): void {
       db.close();
     }
   });
+}
+
+/** `--policy` once: a second one would silently win (`diff` compares two). */
+function onePolicy(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError('replay takes one policy; diff compares two');
+  return value;
 }

@@ -113,8 +113,11 @@ export function registerSessions(program: Command): void {
           }
         }
       });
-      if (opts.json) new Output().json({ type: 'imported', id: source.info.id, messages, events });
-      else
+      if (opts.json) {
+        const out = new Output();
+        out.json({ type: 'imported', id: source.info.id, messages, events });
+        out.flush();
+      } else
         process.stdout.write(
           `imported session ${source.info.id} (${messages} messages, ${events} events) into ${store.file}\n`,
         );

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import type { SimPolicy, ToolSpec } from '../../simulator/index.js';
-import { lazyStore, loadPolicy, readText, withCommon, type CommonOptions } from '../common.js';
+import { collect, lazyStore, loadPolicy, readText, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 
 interface SimulateCliOptions extends CommonOptions {
@@ -34,7 +34,6 @@ export function registerSimulate(program: Command): void {
         '--policy <file>',
         'policy JSON file; give it twice to search for calls two policies decide differently',
         collect,
-        [],
       )
       .option('--tools <file>', 'tool catalog: a JSON array of MCP Tool objects (name, inputSchema)')
       .option(
@@ -128,10 +127,6 @@ export function registerSimulate(program: Command): void {
       db.close();
     }
   });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function int(flag: string) {

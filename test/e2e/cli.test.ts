@@ -89,7 +89,9 @@ describe('mcp-replay CLI (built)', () => {
     expect(exported.stdout).toBe(readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8'));
     const db2 = join(tempDir(), 'y.db');
     const file = tempFile('again.jsonl', exported.stdout);
-    expect(runCli(['sessions', 'import', file, '--db', db2]).code).toBe(0);
+    const imported = runCli(['sessions', 'import', file, '--db', db2, '--json']);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toEqual({ type: 'imported', id: 'seed-15-calls', messages: 33, events: 1 });
     expect(runCli(['sessions', 'export', 'seed-15-calls', '--db', db2]).stdout).toBe(exported.stdout);
     expectBadInput(runCli(['sessions', 'import', SESSION, '--db', db]), /session seed-15-calls already exists/);
   });
@@ -141,12 +143,21 @@ describe('mcp-replay CLI (built)', () => {
     runCli(['sessions', 'import', SESSION, '--db', db]);
     expectBadInput(runCli(['replay', '--policy', SEED, '--db', db, 'nope']), /unknown session nope/);
     expectBadInput(runCli(['sessions', 'export', 'nope', '--db', db]), /unknown session nope/);
-    expect(runCli(['replay', SESSION]).code).toBe(2);
-    expect(runCli(['frobnicate']).code).toBe(2);
-    const emptyGrant = runCli(['enforce', '--policy', SEED, '--grant', '', '--', 'true']);
-    expect(emptyGrant.code).toBe(2);
-    expect(emptyGrant.stderr).toMatch(
-      /^error: option '--grant <id>' argument '' is invalid\. expects a non-empty id\n/,
+    // Bad usage is one line too, with where to read more.
+    expectBadInput(
+      runCli(['replay', SESSION]),
+      /^mcp-replay: required option '--policy <file>' not specified \(add --help for usage\)$/,
+    );
+    expectBadInput(runCli(['frobnicate']), /^mcp-replay: unknown command 'frobnicate'/);
+    expectBadInput(runCli(['simulate', '--runs', '5']), /^mcp-replay: required option '--policy <file>' not specified/);
+    expectBadInput(
+      runCli(['replay', '--policy', SEED, '--policy', SEED, SESSION]),
+      /replay takes one policy; diff compares two/,
+    );
+    expectBadInput(runCli(['sessions', 'show', '--bogus']), /^mcp-replay: unknown option '--bogus'/);
+    expectBadInput(
+      runCli(['enforce', '--policy', SEED, '--grant', '', '--', 'true']),
+      /^mcp-replay: option '--grant <id>' argument '' is invalid\. expects a non-empty id \(add --help for usage\)$/,
     );
   });
 
