@@ -132,6 +132,7 @@ export function jsonlSource(file: string): SessionSource {
     origin: file,
     *records() {
       let seen = false;
+      let lastSeq = -1;
       for (const { line, text } of readLines(file)) {
         const parsed = parseJsonlLine(file, line, text);
         if (parsed.kind === 'blank') continue;
@@ -141,6 +142,11 @@ export function jsonlSource(file: string): SessionSource {
           continue;
         }
         seen = true;
+        // The session's order: replay and import read the file alike.
+        const { seq } = parsed.record;
+        if (seq <= lastSeq)
+          throw new InputError(`${file}:${line}: seq: ${seq} is not greater than the previous seq ${lastSeq}`);
+        lastSeq = seq;
         yield parsed.record;
       }
     },

@@ -98,11 +98,7 @@ export function registerSessions(program: Command): void {
       let events = 0;
       store.transaction(() => {
         store.insertSession(source.info);
-        let lastSeq = -1;
         for (const r of source.records()) {
-          if (r.seq <= lastSeq)
-            throw new InputError(`${file}: seq ${r.seq} is not greater than the previous seq ${lastSeq}`);
-          lastSeq = r.seq;
           if (r.type === 'message') {
             const m = parseMeta(r.raw);
             store.appendMessage(source.info.id, r.seq, r.t, r.dir, r.raw, m.method, m.id);

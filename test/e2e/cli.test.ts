@@ -136,6 +136,16 @@ describe('mcp-replay CLI (built)', () => {
     const wrongDir = tempFile('d.jsonl', '{"type":"message","seq":0,"t":0,"dir":"up","msg":{}}\n');
     expectBadInput(runCli(['replay', '--policy', SEED, wrongDir]), /d\.jsonl:1: dir: expected "c2s"\|"s2c"/);
     expectBadInput(runCli(['sessions', 'import', wrongDir]), /d\.jsonl:1: dir: expected/);
+    // Out of order: replay and import both say where.
+    const twice = tempFile(
+      'o.jsonl',
+      '{"type":"message","seq":0,"t":0,"dir":"c2s","msg":{}}\n{"type":"message","seq":0,"t":5,"dir":"s2c","msg":{}}\n',
+    );
+    for (const args of [
+      ['replay', '--policy', SEED, twice],
+      ['sessions', 'import', twice, '--db', join(tempDir(), 'o.db')],
+    ])
+      expectBadInput(runCli(args), /o\.jsonl:2: seq: 0 is not greater than the previous seq 0$/);
   });
 
   it('exits 2 for an unknown session id and for bad usage', () => {
