@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it decides colours before anything that draws is loaded.
+import './noColor.js';
 import { CommanderError, type Command } from 'commander';
 import { InputError } from '../engine/errors.js';
 import { buildProgram } from './program.js';

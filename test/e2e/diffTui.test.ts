@@ -68,4 +68,25 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
     expect(s).toContain('15 calls, 5 changed: allow->throttle 5');
     expect(s).not.toContain('q quit');
   });
+
+  it('draws in colour, and without any under NO_COLOR', async () => {
+    const cmd = (env: string) =>
+      `${env} ${process.execPath} ${CLI} diff --policy fixtures/policies/seed.json --policy fixtures/policies/strict.json fixtures/sessions/seed-15-calls.jsonl`;
+    const colours = async (name: string, env: string) => {
+      tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', `${cmd(env)}; sleep 60`);
+      const until = Date.now() + 20_000;
+      let s = '';
+      while (!s.includes('q quit') && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        s = tmux('capture-pane', '-p', '-e', '-t', name);
+      }
+      tmux('send-keys', '-t', name, 'q');
+      expect(s).toContain('q quit');
+      // SGR sequences that set a foreground colour (30–37, 90–97, 38;…).
+      const sgr = new RegExp(String.raw`\u001b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m`, 'g');
+      return (s.match(sgr) ?? []).length;
+    };
+    expect(await colours('coloured', 'env -u NO_COLOR -u FORCE_COLOR')).toBeGreaterThan(0);
+    expect(await colours('plain', 'env -u FORCE_COLOR NO_COLOR=1')).toBe(0);
+  });
 });
