@@ -91,12 +91,15 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   let errLine = '';
   const recordStderr = (data: string, all: boolean) => {
     const text = errLine + data;
-    const cut = all || text.length > STDERR_LINE_MAX ? text.length : text.lastIndexOf('\n') + 1;
+    let cut = all ? text.length : text.lastIndexOf('\n') + 1;
+    // Only a line still open after STDERR_LINE_MAX characters is cut (a big chunk of short lines is not).
+    if (text.length - cut > STDERR_LINE_MAX) cut = text.length;
     errLine = text.slice(cut);
     if (cut > 0) pump.event({ kind: 'stderr', data: text.slice(0, cut), t: clock.micros() });
   };
   child.stderr.on('data', (chunk: Buffer) => {
-    stderr.write(chunk);
+    // A host that does not read our stderr stalls the server's, as it would without us.
+    if (!stderr.write(chunk)) pauseUntilDrain(child.stderr, stderr);
     recordStderr(decoder.write(chunk), false);
   });
   child.stderr.on('end', () => recordStderr(decoder.end(), true));
@@ -137,8 +140,19 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
       };
       if (stdoutEnded) finish();
       else {
-        // The server's stdout may hold the last messages; a grandchild may also keep it open.
-        const timer = setTimeout(finish, options.drainMs ?? 250);
+        // The server's stdout may hold the last messages: read to its end. A grandchild may keep
+        // it open: then we stop once it has been quiet for drainMs, counting only while it flows
+        // (a client reading slowly pauses it, with the server's last messages still in the pipe).
+        let timer: NodeJS.Timeout | undefined;
+        const quiet = () => {
+          clearTimeout(timer);
+          if (!child.stdout.isPaused()) timer = setTimeout(finish, options.drainMs ?? 250);
+        };
+        child.stdout
+          .on('data', quiet)
+          .on('resume', quiet)
+          .on('pause', () => clearTimeout(timer));
+        quiet();
         void stdoutDone.then(() => {
           clearTimeout(timer);
           finish();

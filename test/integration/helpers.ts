@@ -116,3 +116,12 @@ export async function eventually<T>(check: () => T, timeoutMs = 10_000): Promise
     }
   }
 }
+
+/** The single session of a db once the recorder has closed it. */
+export function closed(db: string): Promise<ReturnType<typeof recorded>> {
+  return eventually(() => {
+    const r = recorded(db);
+    if (r.info.endedAt === undefined) throw new Error('not closed');
+    return r;
+  });
+}

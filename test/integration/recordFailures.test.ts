@@ -2,7 +2,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, eventually, recordArgs, recorded, tempDir, toy } from './helpers.js';
+import { closed, connect, recordArgs, tempDir, toy } from './helpers.js';
 
 const SECRETS = [
   'tok-client-1234',
@@ -26,13 +26,6 @@ function dbBytes(dir: string): string {
     .map((f) => readFileSync(join(dir, f)).toString('latin1'))
     .join('');
 }
-
-const closed = (db: string) =>
-  eventually(() => {
-    const r = recorded(db);
-    if (r.info.endedAt === undefined) throw new Error('not closed');
-    return r;
-  });
 
 describe('record when things go wrong', () => {
   // One session through a misbehaving server: non-JSON on stdout, secrets both ways, then a crash mid-call.
