@@ -103,12 +103,44 @@ function protocolKey(text: string, start: number, end: number): boolean {
   );
 }
 
-/** After a secret key in free text: the separator, then the value (`Bearer x`, `"x y"`, `x`). */
-const SEPARATOR_VALUE = /(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"[^"]*"|[^\s",;]+)/iy;
+/**
+ * After a secret key in free text: the separator, then the value (`Bearer x`, `"x \"y\""`,
+ * `'x y'`, `x`; an object or array is taken whole, see jsonValueEnd).
+ */
+const SEPARATOR_VALUE =
+  /(\s*[:=]\s*)((?:Bearer|Basic|Token)\s+[^\s",;]+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s",;]+)/iy;
+
+/** After `--token` / `-p` in a command written as one string: a space, then the value. */
+const SPACE_VALUE = /(\s+)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"';-][^\s"';]*)/y;
+
+/** Header-style keys whose value runs to the end of the line (`Cookie: a=1; b=2`, `Authorization: Digest …`). */
+const WHOLE_LINE_KEY = /(^|-)(cookie|authorization)$/i;
+
+/** Where the JSON object or array starting at text[from] ends (one past it), or -1 if it does not in `text`. */
+function jsonValueEnd(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** The end of the line that text[from] is on. */
+function lineEnd(text: string, from: number): number {
+  const n = text.indexOf('\n', from);
+  const end = n === -1 ? text.length : n;
+  return end > from && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const quoted = (value: string) => (value.startsWith('"') ? `"${REDACTED}"` : REDACTED);
+/** What a value in free text becomes: quoted as it was (`{…}` / `[…]` as a JSON string). */
+const quoted = (value: string) =>
+  value.startsWith("'") ? `'${REDACTED}'` : /^["{[]/.test(value) ? `"${REDACTED}"` : REDACTED;
 
 export interface RedactOptions {
   /** `--no-redact` turns redaction off. */
@@ -181,19 +213,38 @@ export class Redactor {
     names.lastIndex = 0;
     for (let m; (m = names.exec(text)) !== null; ) {
       const [start, end] = wordBounds(text, m.index, names.lastIndex, done);
-      const keyEnd = text.charCodeAt(end) === QUOTE ? end + 1 : end;
-      SEPARATOR_VALUE.lastIndex = keyEnd;
-      const v = SEPARATOR_VALUE.exec(text);
+      const q = text.charCodeAt(end);
+      const keyEnd = q === QUOTE || q === 39 ? end + 1 : end;
+      // `key: value`, `key=value`; in a command written as one string, `--key value`.
+      const flag = text.charCodeAt(start) === 45; // the word starts with `-` (a word character too)
+      let sep = SEPARATOR_VALUE;
+      sep.lastIndex = keyEnd;
+      let v = sep.exec(text);
+      if (!v && flag) {
+        sep = SPACE_VALUE;
+        sep.lastIndex = keyEnd;
+        v = sep.exec(text);
+      }
       if (!v) {
         names.lastIndex = end;
         continue;
       }
+      const key = text.slice(start, end);
       // The whole key: a secret name in it, or a `--redact` key (`ssn`, not `ssn_hint`).
-      if (this.isSecret(text.slice(start, end))) {
-        out += `${text.slice(done, keyEnd)}${v[1]}${quoted(v[2]!)}`;
-        done = SEPARATOR_VALUE.lastIndex;
+      if (this.isSecret(key)) {
+        const from = keyEnd + v[1]!.length;
+        let to = sep.lastIndex;
+        const c = text.charCodeAt(from);
+        // An object or array is secret whole; cut short (the text ends first), up to the line's end.
+        if (c === 123 || c === 91) to = jsonValueEnd(text, from);
+        else if (WHOLE_LINE_KEY.test(key) && v[1]!.includes(':') && !/^(Bearer|Basic|Token)\s|^["']/i.test(v[2]!))
+          to = lineEnd(text, from);
+        if (to === -1) to = lineEnd(text, from);
+        out += `${text.slice(done, keyEnd)}${v[1]}${quoted(text.slice(from, to))}`;
+        done = to;
+        sep.lastIndex = to;
       }
-      names.lastIndex = SEPARATOR_VALUE.lastIndex;
+      names.lastIndex = sep.lastIndex;
     }
     return done === 0 ? text : out + text.slice(done);
   }
@@ -333,7 +384,18 @@ export class Redactor {
   private string(s: string, depth: number): string {
     if (!this.mayContain(s)) return s;
     const nested = depth < 8 ? this.nestedJson(s, depth) : s;
-    return nested !== s ? nested : this.pairs(s);
+    if (nested !== s) return nested;
+    // Several lines that are not one JSON value (a logger's JSON lines, a stderr chunk): each line.
+    if (s.includes('\n') && depth < 8) {
+      return s
+        .split('\n')
+        .map((line) => {
+          const inner = this.nestedJson(line, depth);
+          return inner !== line ? inner : this.pairs(line);
+        })
+        .join('\n');
+    }
+    return this.pairs(s);
   }
 
   /** A string holding a JSON object or array (e.g. a tool's text result) is redacted inside. */

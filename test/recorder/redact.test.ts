@@ -184,9 +184,41 @@ describe('Redactor on free text and command lines', () => {
     expect(r.argv(['node', '-e', "connect({ token: 'abc' })", '--verbose'])).toEqual([
       'node',
       '-e',
-      'connect({ token: [REDACTED] })',
+      "connect({ token: '[REDACTED]' })",
       '--verbose',
     ]);
+    // A server command written as one shell string: `--token x` inside it too.
+    expect(r.argv(['sh', '-c', 'node srv --token SEC_A1 --port 3 --api-key=SEC_A2'])).toEqual([
+      'sh',
+      '-c',
+      'node srv --token [REDACTED] --port 3 --api-key=[REDACTED]',
+    ]);
+  });
+
+  it('takes a whole object or array under a secret key in free text, and quoted values with escapes', () => {
+    expect(r.text('log: {"token":{"v":"SEC_7"}} done')).toBe('log: {"token":"[REDACTED]"} done');
+    expect(r.text('vars: {"api_key": ["SEC_10","SEC_11"], "n": 1}')).toBe('vars: {"api_key": "[REDACTED]", "n": 1}');
+    expect(r.text('debug {"api_key":["SEC_J1"]')).toBe('debug {"api_key":"[REDACTED]"'); // cut short: to the line's end
+    expect(r.text('token="abc\\"SEC_G1" next')).toBe('token="[REDACTED]" next');
+    expect(r.text("password='SEC_F1 SEC_F2' next")).toBe("password='[REDACTED]' next");
+    expect(r.text("{'api_key': 'SEC_25', 'n': 1}")).toBe("{'api_key': '[REDACTED]', 'n': 1}");
+  });
+
+  it('takes a Cookie or Authorization header to the end of its line, and each line of several on its own', () => {
+    expect(r.text('Cookie: sid=SEC_E1; csrftoken=SEC_E2; theme=SEC_E3\nnext line')).toBe(
+      'Cookie: [REDACTED]\nnext line',
+    );
+    expect(r.text('Set-Cookie: a=SEC_8; b=SEC_9\r\n')).toBe('Set-Cookie: [REDACTED]\r\n');
+    expect(r.text('Authorization: Digest username="u", response="SEC_H1"')).toBe('Authorization: [REDACTED]');
+    expect(r.text('Authorization: Bearer abc.def and more')).toBe('Authorization: [REDACTED] and more');
+    // A JSON logger's lines in one stderr chunk: each line is JSON, redacted as a message is.
+    const chunk =
+      '{"level":30,"res":{"headers":{"set-cookie":["sid=SEC_C1; Path=/"]}}}\n' +
+      '{"level":30,"auth":{"token":{"value":"SEC_D1"}}}\n{"level":30,"msg":"ok"}\n';
+    expect(r.text(chunk)).toBe(
+      '{"level":30,"res":{"headers":{"set-cookie":"[REDACTED]"}}}\n' +
+        '{"level":30,"auth":{"token":"[REDACTED]"}}\n{"level":30,"msg":"ok"}\n',
+    );
   });
 });
 
