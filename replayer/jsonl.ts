@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import { z } from 'zod';
 import { InputError } from '../engine/errors.js';
 import { jsonPath } from '../engine/jsonPath.js';
@@ -197,10 +196,41 @@ function isOneLineJson(raw: string): boolean {
  * the exact source text of the value (so import keeps, e.g., a large integer's digits).
  */
 function rawMessage(line: string, msg: unknown): string {
-  const canon = JSON.stringify(msg);
-  if (line.includes(canon)) return canon;
-  const node = findNodeAtLocation(parseTree(line)!, ['msg']);
-  return node ? line.slice(node.offset, node.offset + node.length) : canon;
+  let canon: string | undefined;
+  try {
+    canon = JSON.stringify(msg);
+  } catch {
+    // Nested deeper than the stack (the recorder keeps such a message): its text, as written.
+  }
+  return canon !== undefined && line.includes(canon) ? canon : (memberText(line, 'msg') ?? canon!);
+}
+
+/** A key's colon, after it (whitespace allowed). */
+const COLON_AFTER = /\s*:/y;
+
+/**
+ * The source text of a top-level member's value in a JSON object's text, found by a scan (no
+ * recursion: a value may nest deeper than the stack); undefined if there is no such member.
+ */
+function memberText(text: string, key: string): string | undefined {
+  let depth = 0;
+  let valueStart = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      COLON_AFTER.lastIndex = i + 1;
+      // A key of the top-level object (a string before a colon): the one asked for?
+      if (depth === 1 && valueStart === -1 && COLON_AFTER.test(text) && JSON.parse(text.slice(start, i + 1)) === key)
+        valueStart = COLON_AFTER.lastIndex;
+      continue;
+    }
+    if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+    if (valueStart !== -1 && ((depth === 1 && c === 44) || depth === 0)) return text.slice(valueStart, i).trim();
+  }
+  return undefined;
 }
 
 function canonical(raw: string): string {

@@ -112,6 +112,21 @@ describe('JSONL round trip of raw messages', () => {
     expect(recordToJsonl(parsed.record)).toBe(line);
   });
 
+  it('imports a message nested deeper than the stack, as the recorder stored it', async () => {
+    const { parseJsonlLine, recordToJsonl } = await import('../../replayer/index.js');
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const raw = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":${deep}}}}`;
+    const exported = recordToJsonl({ type: 'message', seq: 3, t: 9, dir: 'c2s', raw });
+    // Keys may come in any order in a file written by hand: msg is found by its key, not its place.
+    const reordered = `{"type":"message","msg":${raw},"seq":3,"t":9,"dir":"c2s"}`;
+    for (const line of [exported, reordered]) {
+      const parsed = parseJsonlLine('f.jsonl', 1, line);
+      if (parsed.kind !== 'record' || parsed.record.type !== 'message') throw new Error('not a message');
+      expect(parsed.record.raw).toBe(raw);
+      expect(recordToJsonl(parsed.record)).toBe(exported);
+    }
+  });
+
   it('imports what it exported of a line that is JSON but no JSON-RPC object (a server printing 42)', async () => {
     const { parseJsonlLine, recordToJsonl } = await import('../../replayer/index.js');
     for (const raw of ['42', 'null', '"text"']) {
