@@ -14,7 +14,7 @@ export interface CommonOptions {
 export function withCommon(cmd: Command, { json = true } = {}): Command {
   cmd.option(
     '--db <file>',
-    'recordings database (default: $MCP_REPLAY_DB, else $XDG_DATA_HOME/mcp-replay/recordings.db)',
+    'recordings database (default: $MCP_REPLAY_DB, else $XDG_DATA_HOME/mcp-replay/recordings.db, else ~/.local/share/mcp-replay/recordings.db)',
   );
   if (json) cmd.option('--json', 'JSON Lines on stdout instead of human output');
   return cmd;

@@ -129,7 +129,13 @@ function compile(text: string): CompileResult {
     for (const issue of checked.error.issues) {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) errors.push(at([...issue.path, key], 'unknown field'));
-      } else errors.push(at(issue.path, issue.message));
+      } else if (issue.code === 'invalid_key') {
+        // What is wrong with the key itself, not the record's own message.
+        errors.push(at(issue.path, issue.issues[0]?.message ?? issue.message));
+      } else
+        errors.push(
+          at(issue.path, isMissing(parsed.value, issue.path) ? `required (${issue.message})` : issue.message),
+        );
     }
     return { ok: false, errors };
   }
@@ -256,4 +262,15 @@ function shareRetention(limits: readonly CompiledLimit[]): void {
   const longest = new Map<string, number>();
   for (const l of limits) longest.set(l.keyPrefix, Math.max(longest.get(l.keyPrefix) ?? 0, l.windowMs));
   for (const l of limits) l.keepMs = longest.get(l.keyPrefix)!;
+}
+
+/** Whether the member a path names is absent (its parent is there): then it is required, not wrong. */
+function isMissing(root: unknown, path: readonly PropertyKey[]): boolean {
+  let v: unknown = root;
+  for (const [i, key] of path.entries()) {
+    if (typeof v !== 'object' || v === null) return false;
+    if (i === path.length - 1) return !Object.hasOwn(v, key);
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return false;
 }

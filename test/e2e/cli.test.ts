@@ -105,7 +105,7 @@ describe('mcp-replay CLI (built)', () => {
     const check = runCli(['policy', 'check', policy]);
     expect(check.code).toBe(2);
     expect(check.stderr).toMatch(/typo\.json:3:3: defualt: unknown field/);
-    expect(check.stderr).toMatch(/typo\.json:1:1: default: expected "allow"\|"deny"/);
+    expect(check.stderr).toMatch(/typo\.json:1:1: default: required \(expected "allow"\|"deny"\)/);
   });
 
   it('exits 2 for a bad window, a negative max and invalid JSON', () => {

@@ -81,6 +81,15 @@ describe('compilePolicy', () => {
     ]);
   });
 
+  it('says a missing field is required, and what is wrong with an empty tool key', () => {
+    expect(errors(compilePolicyValue({ ...base, all_tools: { limits: [{ window: 'minute' }] } }))).toEqual([
+      expect.stringMatching(/all_tools\.limits\[0\]\.max: required \(expected an integer ≥ 0\)$/),
+    ]);
+    expect(errors(compilePolicyValue({ ...base, tools: { '': {} } }))).toEqual([
+      expect.stringMatching(/tools\[""\]: tool keys must not be empty$/),
+    ]);
+  });
+
   it('compiles valid args schemas that strict ajv would refuse: required without properties, open tuples', () => {
     for (const args of [
       { required: ['path'] },
