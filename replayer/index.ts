@@ -1,5 +1,5 @@
 export { callsOf, absoluteTime, type RecordedCall, type CallOptions } from './calls.js';
-export { timeline } from './timeline.js';
+export { timeline, timelineOrigin } from './timeline.js';
 export { dryRun, ReplaySummary, type DecidedCall, type DryRunOptions, type Counts } from './dryRun.js';
 export { jsonlSource, parseJsonlLine, sessionToJsonl, recordToJsonl } from './jsonl.js';
 export { dbSource, resolveSources } from './dbSource.js';

@@ -59,3 +59,8 @@ export function* timeline(sources: readonly SessionSource[], options: CallOption
     }
   }
 }
+
+/** Where a timeline's times count from (its tables' `+1.234s`): the earliest session's start, in ms. */
+export function timelineOrigin(sources: readonly SessionSource[]): number {
+  return Math.min(...sources.map((s) => Date.parse(s.info.startedAt)));
+}

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { changeLine, diffRun, DiffSummary } from '../../replayer/diff.js';
 import { dbSource } from '../../replayer/dbSource.js';
 import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
-import { timeline } from '../../replayer/timeline.js';
+import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { openStore } from '../../store/store.js';
 import { loadPolicy, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
@@ -94,6 +94,7 @@ Runs offline; the demo server (dist/fixtures/demo/server.js) has AWS-style tools
           new Progress('calls', () => undefined, { enabled: false }),
           seedName,
           strictName,
+          timelineOrigin([source]),
           out,
         );
         const dbArg = opts.db === undefined ? `--db ${db}` : `--db ${opts.db}`;

@@ -12,7 +12,7 @@ import {
 import { resolveSources } from '../../replayer/dbSource.js';
 import type { SessionSource } from '../../replayer/source.js';
 import type { SessionRecord } from '../../store/types.js';
-import { timeline } from '../../replayer/timeline.js';
+import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 import { row, table } from '../../engine/visible.js';
@@ -97,7 +97,7 @@ export function registerDiff(program: Command): void {
       } else if (tui) {
         await runTui(run, summary, progress, fileA, fileB, resolved);
       } else {
-        printDiffTable(run, summary, progress, fileA, fileB);
+        printDiffTable(run, summary, progress, fileA, fileB, timelineOrigin(measured.sources));
       }
       if (opts.failOnChange) {
         const bad = summary.unexpected(allowed);
@@ -120,6 +120,8 @@ export function printDiffTable(
   progress: Progress,
   fileA: string,
   fileB: string,
+  /** Where TIME counts from (ms): the earliest session's start, as in `replay`. */
+  origin: number,
   out = new Output(),
 ): void {
   out.line(`A ${fileA} → B ${fileB}`);
@@ -143,16 +145,14 @@ export function printDiffTable(
     }
     pending = undefined;
   };
-  let first: number | undefined;
   for (const d of run) {
     progress.tick();
-    first ??= d.call.at;
     if (!summary.add(d)) continue;
     const { call, a, b } = d;
     const why = (v: DiffedCall['a']) =>
       v.retryAfterMs !== undefined ? `${v.reason}; retry after ${v.retryAfterMs} ms` : v.reason;
     emit([
-      `+${((call.at - first) / 1000).toFixed(3)}s`,
+      `+${((call.at - origin) / 1000).toFixed(3)}s`,
       call.session.slice(0, 12),
       call.tool,
       a.decision,
@@ -214,6 +214,7 @@ async function runTui(
         policyA: fileA,
         policyB: fileB,
         loadArgs: (session: string, seq: number) => argsAt(sources, session, seq),
+        originMs: timelineOrigin(sources),
       }),
       { exitOnCtrlC: true },
     );

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import { liveDecisions } from '../../replayer/liveDecisions.js';
-import { timeline } from '../../replayer/timeline.js';
+import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 import { row, table } from '../../engine/visible.js';
@@ -45,7 +45,7 @@ export function registerReplay(program: Command): void {
       const out = new Output();
       const summary = new ReplaySummary(policy);
       const widths = [10, 9, 24, 9];
-      const origin = Math.min(...sources.map((s) => Date.parse(s.info.startedAt)));
+      const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
       const liveOf = liveDecisions(() => (opened ? db.get() : undefined));
       let enforcedCalls = 0;
@@ -93,7 +93,7 @@ export function registerReplay(program: Command): void {
             row(
               [
                 `+${((call.at - origin) / 1000).toFixed(3)}s`,
-                call.session.slice(0, 9),
+                call.session.slice(0, 12),
                 call.tool,
                 verdict.decision,
                 reason,

@@ -42,11 +42,11 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
     let s = await waitFor('q quit');
     expect(s).toContain('A fixtures/policies/seed.json → B fixtures/policies/strict.json');
     expect(s).toContain('15 calls, 5 changed   allow->throttle 5');
-    expect(s).toMatch(/^>\+4\.998s\s+seed-15-c…\s+invoke_agent_runtime\s+allow\s+throttle/m);
+    expect(s).toMatch(/^>\+5\.000s\s+seed-15-c…\s+invoke_agent_runtime\s+allow\s+throttle/m);
 
     tmux('send-keys', '-t', 'diff', 'j');
     s = await waitFor('2/5');
-    expect(s).toMatch(/^>\+5\.998s/m);
+    expect(s).toMatch(/^>\+6\.000s/m);
 
     tmux('send-keys', '-t', 'diff', 'Enter');
     s = await waitFor('arguments:');
@@ -60,7 +60,7 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
     s = await waitFor('all calls');
     // Still on the same call, now among all 15.
     expect(s).toContain('7/15');
-    expect(s).toMatch(/^>\+5\.998s/m);
+    expect(s).toMatch(/^>\+6\.000s/m);
 
     tmux('send-keys', '-t', 'diff', 'q');
     s = await waitFor('EXITED 0');

@@ -14,6 +14,8 @@ export interface DiffAppProps {
   policyB: string;
   /** Re-reads the arguments of a call that was not kept (unchanged calls). */
   loadArgs?: (session: string, seq: number) => unknown;
+  /** Where TIME counts from (ms): the earliest session's start, as in `replay`; else the first call. */
+  originMs?: number;
   /** Terminal size; defaults to the stdout's (tests pass their own). */
   height?: number;
   width?: number;
@@ -27,7 +29,7 @@ const FIXED_LINES = 5;
  * The diff TUI: header with the matrix, a scrollable list of (changed) calls, a detail pane.
  * Renders only the visible window, so a million calls scroll as fast as ten.
  */
-export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, width }: DiffAppProps) {
+export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, height, width }: DiffAppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const [size, setSize] = useState({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
@@ -57,7 +59,7 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, height, wi
   };
   const present = useMemo(() => TRANSITIONS.filter((t) => summary.transitions[t]), [summary]);
   const listHeight = Math.max(1, rows - headerHeight(summary) - FIXED_LINES);
-  const origin = useMemo(() => (model.size > 0 ? model.row(0).at : 0), [model]);
+  const origin = useMemo(() => originMs ?? (model.size > 0 ? model.row(0).at : 0), [model, originMs]);
 
   useInput((input, key) => {
     const ctx = {

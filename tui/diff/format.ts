@@ -8,7 +8,7 @@ export const DECISION_COLOR: Record<Decision, string> = {
   approval: 'cyan',
 };
 
-/** `+12.345s` relative to the first call of the timeline. */
+/** `+12.345s` relative to the timeline's origin (its earliest session's start). */
 export function relTime(atMs: number, originMs: number): string {
   return `+${((atMs - originMs) / 1000).toFixed(3)}s`;
 }
