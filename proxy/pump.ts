@@ -66,9 +66,11 @@ export class Pump {
   /** The side's stream ended: an unterminated last line is passed on as it is. */
   end(dir: Direction): void {
     const rest = this.splitters[dir].end();
-    if (!rest) return;
-    this.process(dir, [rest]);
-    if (dir === 's2c') this.clientLineOpen = true;
+    if (rest) {
+      this.process(dir, [rest]);
+      if (dir === 's2c') this.clientLineOpen = true;
+    }
+    if (dir === 'c2s') for (const tap of this.options.taps) this.guard(() => tap.clientEnded?.());
   }
 
   event(event: PumpEvent): void {

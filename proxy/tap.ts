@@ -46,6 +46,8 @@ export interface Tap {
    */
   settle?(): void;
   onEvent?(event: PumpEvent): void;
+  /** The client closed its side (end of stdin): nothing it waits for can reach it any more. */
+  clientEnded?(): void;
   /** The session is over (the server exited); release resources. */
   close?(): void;
 }

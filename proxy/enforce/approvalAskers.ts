@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Store } from '../../store/store.js';
 import { visible, visibleName } from '../../engine/visible.js';
 
@@ -18,12 +19,16 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /**
  * Asks the human through the client (`elicitation/create`, a form with no fields: accept or
- * decline). The gateway's own request ids carry a prefix no SDK uses; the client's answer is
- * routed back here by `answer` and never reaches the server.
+ * decline). The gateway's own request ids carry a prefix no SDK uses and a random part: the
+ * server cannot send a request of its own under one of them, so an answer the client gives
+ * to one of ours is the answer to our question; it is routed back here by `answer` and never
+ * reaches the server.
  */
 export class ElicitationAsker {
-  private next = 0;
-  private readonly waiting = new Map<string, (outcome: ApprovalOutcome) => void>();
+  /** Open questions: how each ends (`unanswered`: timed out, withdrawn or the session ended). */
+  private readonly waiting = new Map<string, (outcome: ApprovalOutcome, unanswered?: boolean) => void>();
+  /** Every id we asked under, answered or not (a late answer is ours too). */
+  private readonly asked = new Set<string>();
 
   constructor(
     private readonly send: (message: unknown) => void,
@@ -32,19 +37,31 @@ export class ElicitationAsker {
 
   static readonly ID_PREFIX = 'mcp-replay-approval-';
 
-  ask(q: ApprovalQuestion): Promise<ApprovalOutcome> {
-    const id = `${ElicitationAsker.ID_PREFIX}${++this.next}`;
+  /** `withdrawn`: the client cancelled the call (our question is withdrawn from it too). */
+  ask(q: ApprovalQuestion, withdrawn?: AbortSignal): Promise<ApprovalOutcome> {
+    const id = `${ElicitationAsker.ID_PREFIX}${randomUUID()}`;
+    this.asked.add(id);
     return new Promise((resolve) => {
       const timer = setTimeout(
-        () => finish({ approved: false, why: `no answer within ${seconds(this.timeoutMs)}` }),
+        () => finish({ approved: false, why: `no answer within ${seconds(this.timeoutMs)}` }, true),
         this.timeoutMs,
       );
-      const finish = (outcome: ApprovalOutcome) => {
+      const onWithdraw = () => finish({ approved: false, why: 'cancelled by the client' }, true);
+      const finish = (outcome: ApprovalOutcome, unanswered = false) => {
         clearTimeout(timer);
-        this.waiting.delete(id);
+        withdrawn?.removeEventListener('abort', onWithdraw);
+        if (!this.waiting.delete(id)) return;
+        // A question nobody answered is withdrawn, so the client's dialog does not stay open.
+        if (unanswered)
+          this.send({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: id, reason: outcome.approved ? '' : outcome.why },
+          });
         resolve(outcome);
       };
       this.waiting.set(id, finish);
+      withdrawn?.addEventListener('abort', onWithdraw);
       this.send({
         jsonrpc: '2.0',
         id,
@@ -61,7 +78,7 @@ export class ElicitationAsker {
 
   /** Whether `id` is one of ours (the message is then the client's answer, not for the server), late answers included. */
   owns(id: unknown): boolean {
-    return typeof id === 'string' && id.startsWith(ElicitationAsker.ID_PREFIX);
+    return typeof id === 'string' && this.asked.has(id);
   }
 
   /** The client answered request `id` with `message` (a result or an error). */
@@ -70,14 +87,16 @@ export class ElicitationAsker {
     if (!finish) return;
     const message = reply as { result?: { action?: unknown }; error?: { message?: unknown } };
     const action = message.result?.action;
-    if (action === 'accept') finish({ approved: true, by: 'the user (elicitation)' });
-    else if (message.error) finish({ approved: false, why: `elicitation failed: ${String(message.error.message)}` });
+    // An error wins (a reply with both is no accept): only a plain `accept` approves.
+    if (message.error !== undefined)
+      finish({ approved: false, why: `elicitation failed: ${String(message.error?.message)}` });
+    else if (action === 'accept') finish({ approved: true, by: 'the user (elicitation)' });
     else finish({ approved: false, why: `${action === 'cancel' ? 'cancelled' : 'declined'} by the user` });
   }
 
   /** Every open question is answered no (the session is over). */
   cancelAll(why: string): void {
-    for (const finish of [...this.waiting.values()]) finish({ approved: false, why });
+    for (const finish of [...this.waiting.values()]) finish({ approved: false, why }, true);
   }
 }
 
@@ -95,12 +114,14 @@ export class QueueAsker {
     private readonly pollMs = 200,
   ) {}
 
-  ask(q: ApprovalQuestion): Promise<ApprovalOutcome> {
+  /** `withdrawn`: the client cancelled the call; its request leaves the queue. */
+  ask(q: ApprovalQuestion, withdrawn?: AbortSignal): Promise<ApprovalOutcome> {
     const requestedAt = Date.now();
     const { id } = this.store.enqueueApproval({ ...q, requestedAt, expiresAt: requestedAt + this.timeoutMs });
     process.stderr.write(`mcp-replay: ${q.tool} waits for approval #${id} (mcp-replay approvals)\n`);
     return new Promise((resolve) => {
       const poll = () => {
+        if (withdrawn?.aborted) return end('cancelled', 'cancelled by the client');
         let a;
         try {
           a = this.store.getApproval(id);
@@ -110,24 +131,33 @@ export class QueueAsker {
         if (a?.status === 'approved') return resolve({ approved: true, by: a.decidedBy ?? 'approvals' });
         if (a?.status === 'rejected')
           return resolve({ approved: false, why: `rejected by ${a.decidedBy ?? 'approvals'}` });
-        if (this.closed || a?.status === 'expired' || Date.now() >= requestedAt + this.timeoutMs) {
-          try {
-            this.store.expireApproval(id, Date.now(), this.closed ? 'session ended' : 'timeout');
-          } catch {
-            // expired anyway by its deadline
-          }
-          const late = this.store.getApproval(id);
-          if (late?.status === 'approved') return resolve({ approved: true, by: late.decidedBy ?? 'approvals' });
-          return resolve({
-            approved: false,
-            why: this.closed ? 'the session ended' : `no answer within ${seconds(this.timeoutMs)}`,
-          });
-        }
+        if (this.closed) return end('session ended', 'the session ended');
+        if (a?.status === 'expired' || Date.now() >= requestedAt + this.timeoutMs)
+          return end('timeout', `no answer within ${seconds(this.timeoutMs)}`);
         const timer = setTimeout(() => {
           this.timers.delete(timer);
+          withdrawn?.removeEventListener('abort', now);
           poll();
         }, this.pollMs);
+        // Withdrawn: looked at once more at once (and expired), not at the next poll.
+        const now = () => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          poll();
+        };
+        withdrawn?.addEventListener('abort', now, { once: true });
         this.timers.set(timer, poll);
+      };
+      /** Expires the request (so a late approval cannot land); an approval that landed first stands, unless withdrawn. */
+      const end = (status: string, why: string) => {
+        try {
+          this.store.expireApproval(id, Date.now(), status);
+        } catch {
+          // expired anyway by its deadline
+        }
+        const late = status === 'cancelled' ? undefined : this.store.getApproval(id);
+        if (late?.status === 'approved') return resolve({ approved: true, by: late.decidedBy ?? 'approvals' });
+        resolve({ approved: false, why });
       };
       poll();
     });

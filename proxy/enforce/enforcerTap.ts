@@ -85,6 +85,8 @@ export class EnforcerTap implements Tap {
   private readonly held: { owed: Set<string>; answers: unknown[] }[] = [];
   /** While a batch's members are judged: where the answers to them go (sent as one array after). */
   private collecting: unknown[] | undefined;
+  /** Calls held for approval, by request id: a `notifications/cancelled` from the client withdraws one. */
+  private readonly holding = new Map<string, AbortController>();
   private readonly queue: QueueAsker;
   private elicit: ElicitationAsker | undefined;
   private readonly log: (line: string) => void;
@@ -119,6 +121,11 @@ export class EnforcerTap implements Tap {
   close(): void {
     this.elicit?.cancelAll('the session ended');
     this.queue.cancelAll();
+  }
+
+  /** The client hung up: no call held for approval can be answered or forwarded any more. */
+  clientEnded(): void {
+    this.close();
   }
 
   private fromClient(frame: Frame, json: unknown, ctx: TapContext): TapAction {
@@ -179,6 +186,15 @@ export class EnforcerTap implements Tap {
       return false;
     }
     if (isRecord(msg) && isFirstInitialize(msg, this.initialized)) this.initialize(msg, ctx);
+    if (isRecord(msg) && msg.method === 'notifications/cancelled' && isRecord(msg.params)) {
+      // The client gave up on a call held for approval: it is withdrawn, never forwarded, and the
+      // server (which never saw the call) is not told either.
+      const held = this.holding.get(idKey(msg.params.requestId));
+      if (held) {
+        held.abort();
+        return false;
+      }
+    }
     const check = inspectClientMessage(msg);
     switch (check.kind) {
       case 'reject':
@@ -310,13 +326,26 @@ export class EnforcerTap implements Tap {
       seq,
     };
     let outcome: ApprovalOutcome;
+    const withdraw = new AbortController();
+    this.holding.set(idKey(id), withdraw);
     try {
       // The client shows the human the real arguments; the db keeps them redacted.
       outcome = await (this.elicitation
-        ? this.elicit!.ask(question)
-        : this.queue.ask(this.o.redact ? { ...question, args: this.o.redact(question.args) } : question));
+        ? this.elicit!.ask(question, withdraw.signal)
+        : this.queue.ask(
+            this.o.redact ? { ...question, args: this.o.redact(question.args) } : question,
+            withdraw.signal,
+          ));
     } catch (err) {
       outcome = { approved: false, why: `approval failed: ${(err as Error).message}` };
+    } finally {
+      this.holding.delete(idKey(id));
+    }
+    if (withdraw.signal.aborted) {
+      // Cancelled by the client: no answer is owed (MCP), the id is free again.
+      this.auditQuietly(call, approvalDenied(v, 'cancelled by the client'), now, seq, id);
+      this.inFlight.release(id);
+      return;
     }
     if (!outcome.approved) {
       const denied = approvalDenied(v, outcome.why);
