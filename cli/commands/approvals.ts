@@ -81,7 +81,7 @@ export function registerApprovals(program: Command): void {
         const rows = pending.map((a) => [
           String(a.id),
           visibleName(a.tool),
-          argsSummary(a.args),
+          argsSummary(a.args, Infinity), // in full: what is approved is what is read
           shortId(a.sessionId),
           visible(a.grant),
           shortDuration(now - a.requestedAt),

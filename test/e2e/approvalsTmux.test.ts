@@ -72,6 +72,9 @@ describe.skipIf(!hasTmux)('mcp-replay approvals in a real terminal (tmux)', () =
 
       const third = store.enqueueApproval({ ...base, tool: 'drop_table', args: {}, requestedAt: Date.now() });
       await until('the new request', screen, (s) => s.includes('drop_table'));
+      // After an answer the cursor is on no call until the human chooses one.
+      tmux('send-keys', 'Up');
+      await until('the cursor on #1', screen, (s) => /> #1\s+run_command/.test(s));
       tmux('send-keys', 'a');
       await until('the approval', screen, (s) => s.includes('approved #1 run_command'));
       expect(store.getApproval(first.id)).toMatchObject({ status: 'approved', decidedBy: 'carol' });

@@ -57,6 +57,8 @@ describe('approvals TUI', () => {
       expect(frame()).toMatch(/> #1\s+run_command\s+\{"cmd":"ls -la \/srv"\}\s+01JSESSIONA…\s+alice-agent\s+12s\s+48s/);
       expect(frame()).toMatch(/ {2}#2\s+deploy\s+\{"env":"prod","tag":"x{18}…\s+01JSESSIONA…\s+alice-agent\s+7s/);
       expect(frame()).toContain('run_command requires approval (tools.run_command)');
+      // The selected call's arguments in full, not the list's cut.
+      expect(frame()).toContain('"cmd": "ls -la /srv"');
 
       // ↓ then r: rejects the second, not the first.
       ui!.stdin.write(DOWN);
@@ -76,12 +78,25 @@ describe('approvals TUI', () => {
       await until(() => expect(frame()).toContain('approved #1 run_command'));
       expect(gateway.getApproval(first.id)).toMatchObject({ status: 'approved', decidedBy: 'bob' });
 
-      // Answered elsewhere (the gateway timed out) before the human pressed a: the TUI says so.
-      await until(() => expect(frame()).toMatch(/> #3\s+drop_table/));
-      gateway.expireApproval(third.id, now.t);
+      // After an answer the cursor is on no call: a second `a` approves nothing by itself.
+      await until(() => expect(frame()).toContain('no call under the cursor'));
       ui!.stdin.write('a');
+      await until(() => expect(frame()).toContain('no call under the cursor: choose one with ↑/↓'));
+      expect(gateway.getApproval(third.id)?.status).toBe('pending');
+
+      // Answered elsewhere (the gateway timed out) while under the cursor: the cursor does not
+      // jump to another call; `a` then acts on none, and the TUI says why.
+      ui!.stdin.write(DOWN);
+      await until(() => expect(frame()).toMatch(/> #3\s+drop_table/));
+      const fourth = gateway.enqueueApproval(request('drop_database', { db: 'prod' }, T0 + 11_500));
+      await until(() => expect(frame()).toMatch(/#4\s+drop_database/));
+      gateway.expireApproval(third.id, now.t);
       await until(() => expect(frame()).toContain('#3 drop_table is no longer pending'));
+      ui!.stdin.write('a');
+      await until(() => expect(frame()).toContain('no call under the cursor: choose one with ↑/↓'));
+      expect(gateway.getApproval(fourth.id)?.status).toBe('pending');
       expect(gateway.getApproval(third.id)?.status).toBe('expired');
+      gateway.expireApproval(fourth.id, now.t);
       await until(() => expect(frame()).toContain('no calls are waiting for approval'));
 
       ui!.stdin.write('q');

@@ -1,7 +1,7 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
-import { argsSummary, shortDuration, shortId } from './format.js';
+import { argsSummary, argumentsInFull, shortDuration, shortId } from './format.js';
 import { visible, visibleName } from '../../engine/visible.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
@@ -31,10 +31,12 @@ export interface ApprovalsAppProps {
 export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.now, onExit }: ApprovalsAppProps) {
   const { exit } = useApp();
   const [items, setItems] = useState<Approval[]>(() => source.pendingApprovals(now()));
+  // The cursor is on a request, by id; none once that request has left the list.
   const [selectedId, setSelectedId] = useState<number | undefined>(items[0]?.id);
   const [status, setStatus] = useState('');
   const [clock, setClock] = useState(now());
-  const lastIndex = useRef(0);
+  /** The last request under the cursor and its row: where the cursor was when that request left. */
+  const last = useRef<{ approval?: Approval; index: number }>({ index: 0 });
 
   const refresh = useCallback(() => {
     const t = now();
@@ -47,11 +49,13 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
     return () => clearInterval(timer);
   }, [refresh, pollMs]);
 
-  // Keep the cursor on the same request as the list changes; else on the nearest row.
-  let index = items.findIndex((a) => a.id === selectedId);
-  if (index < 0) index = Math.min(items.length - 1, Math.max(0, lastIndex.current));
-  lastIndex.current = index;
-  const selected = items[index];
+  // The cursor stays on its request as the list changes. When that request leaves (answered
+  // elsewhere, expired), the cursor is on none: it never moves by itself onto another call,
+  // so a key pressed for one call cannot act on the next.
+  const index = items.findIndex((a) => a.id === selectedId);
+  const selected = index < 0 ? undefined : items[index];
+  if (selected) last.current = { approval: selected, index };
+  const gone = selectedId !== undefined && !selected ? last.current.approval : undefined;
   // Keys read the state of the latest render (an input handler may still be an older render's).
   const view = useRef({ items, index, selected });
   view.current = { items, index, selected };
@@ -64,20 +68,29 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
       return;
     }
     const moveTo = (i: number) => {
-      view.current = { items, index: i, selected: items[i] };
-      setSelectedId(items[i]?.id);
+      const clamped = Math.min(items.length - 1, Math.max(0, i));
+      view.current = { items, index: clamped, selected: items[clamped] };
+      setSelectedId(items[clamped]?.id);
     };
-    if (key.upArrow || input === 'k') moveTo(Math.max(0, index - 1));
-    else if (key.downArrow || input === 'j') moveTo(Math.min(items.length - 1, index + 1));
-    else if ((input === 'a' || input === 'r') && selected) {
+    // With no request under the cursor, it sits where the last one left: ↓ takes the row now
+    // there, ↑ the one above.
+    const at = index < 0 ? last.current.index : index;
+    if (key.upArrow || input === 'k') moveTo(at - 1);
+    else if (key.downArrow || input === 'j') moveTo(index < 0 ? at : at + 1);
+    else if (input === 'a' || input === 'r') {
+      if (!selected) {
+        setStatus('no call under the cursor: choose one with ↑/↓');
+        return;
+      }
       const answer = input === 'a' ? 'approved' : 'rejected';
       const done = source.resolveApproval(selected.id, answer, user, now());
       setStatus(
         done
-          ? `${answer} #${selected.id} ${visibleName(selected.tool)}`
+          ? `${answer} #${selected.id} ${visibleName(selected.tool)}; ↑/↓ to choose the next`
           : `#${selected.id} ${visibleName(selected.tool)} is no longer pending (answered elsewhere or expired)`,
       );
-      setSelectedId(items[index + 1]?.id ?? items[index - 1]?.id);
+      last.current = { approval: undefined, index };
+      setSelectedId(undefined);
       refresh();
     }
   });
@@ -111,7 +124,16 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
               {(i === index ? '> ' : '  ') + line(r)}
             </Text>
           ))}
-          {selected ? <Text dimColor>{`  ${selected.reason} (${selected.rule})`}</Text> : null}
+          {selected ? (
+            <>
+              <Text dimColor>{`  ${selected.reason} (${selected.rule})`}</Text>
+              <Text>{argumentsInFull(selected.args)}</Text>
+            </>
+          ) : gone ? (
+            <Text>{`#${gone.id} ${visibleName(gone.tool)} is no longer pending (answered elsewhere or expired): choose a call with ↑/↓`}</Text>
+          ) : (
+            <Text dimColor>no call under the cursor: choose one with ↑/↓</Text>
+          )}
         </>
       )}
       <Text dimColor>↑/↓ move · a approve · r reject · q quit</Text>

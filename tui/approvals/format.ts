@@ -12,7 +12,8 @@ export function shortDuration(ms: number): string {
 }
 
 /**
- * The arguments as one line of JSON, cut to `width` characters. Characters that would hide or
+ * The arguments as one line of JSON, cut to `width` characters (the TUI's list; the selected
+ * call's are shown in full under it, see argumentsInFull). Characters that would hide or
  * reorder text (bidi overrides, zero-width, C1 controls, line separators) show as escapes: the
  * human approving the call reads what it does.
  */
@@ -25,4 +26,21 @@ export function argsSummary(args: unknown, width = 40): string {
 export function shortId(id: string | null | undefined): string {
   if (!id) return '-';
   return id.length <= 12 ? id : id.slice(0, 11) + '…';
+}
+
+/** Lines of a call's arguments shown in full under the list, at most (more: `approvals --json`). */
+const FULL_ARGS_LINES = 40;
+
+/**
+ * The selected call's arguments in full, indented JSON with the same escapes as the list: what
+ * the human approves is what they read, not a cut of it. Past FULL_ARGS_LINES lines it says
+ * how many more there are and where to read them.
+ */
+export function argumentsInFull(args: unknown): string {
+  // Split first: the only raw line breaks of indented JSON are its own (a string's are `\n`).
+  const lines = (JSON.stringify(args, null, 2) ?? 'undefined').split('\n').map(visible);
+  const shown = lines.slice(0, FULL_ARGS_LINES).map((l) => `  ${l}`);
+  if (lines.length > FULL_ARGS_LINES)
+    shown.push(`  … ${lines.length - FULL_ARGS_LINES} more lines: mcp-replay approvals --json`);
+  return `  arguments:\n${shown.join('\n')}`;
 }
