@@ -26,14 +26,18 @@ interface EnforceOptions extends RecordOptions {
 
 /** `--approval-timeout`: seconds (`60`, `2.5`) or a duration as in policy windows (`30s`, `5m`). */
 function seconds(v: string): number {
-  const ms = parseWindow(v);
-  if (ms !== undefined) return ms / 1000;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(`expects seconds > 0 or a duration like "30s" or "5m", got "${v}"`);
+  const ms = parseWindow(v) ?? Number(v) * 1000;
+  if (!Number.isFinite(ms) || ms < 1) {
+    throw new InvalidArgumentError(`expects seconds (at least 0.001) or a duration like "30s" or "5m", got "${v}"`);
   }
-  return n;
+  // A timer cannot wait longer (Node fires a longer one at once: the call would be denied unasked).
+  if (ms > MAX_TIMER_MS)
+    throw new InvalidArgumentError(`expects at most ${MAX_TIMER_MS / 1000} s (24 days), got "${v}"`);
+  return ms / 1000;
 }
+
+/** The longest a Node timer waits: 2^31 − 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `--grant`: an empty identity would silently merge every grant's budget into one. */
 function nonEmpty(v: string): string {

@@ -159,6 +159,15 @@ describe('mcp-replay CLI (built)', () => {
       /^mcp-replay: required option '--policy <file>' not specified \(add --help for usage\)$/,
     );
     expectBadInput(runCli(['frobnicate']), /^mcp-replay: unknown command 'frobnicate'/);
+    // Longer than a timer can wait: it would deny at once, unasked.
+    expectBadInput(
+      runCli(['enforce', '--policy', SEED, '--approval-timeout', '3000000', '--', 'true']),
+      /--approval-timeout <s>' argument '3000000' is invalid\. expects at most 2147483\.647 s/,
+    );
+    expectBadInput(
+      runCli(['enforce', '--policy', SEED, '--approval-timeout', '0.0001', '--', 'true']),
+      /expects seconds \(at least 0\.001\)/,
+    );
     expectBadInput(runCli(['simulate', '--runs', '5']), /^mcp-replay: required option '--policy <file>' not specified/);
     expectBadInput(
       runCli(['replay', '--policy', SEED, '--policy', SEED, SESSION]),
