@@ -81,6 +81,7 @@ export function registerReplay(program: Command): void {
               reason: live.reason,
               rule: live.rule,
               policy: live.policySha256,
+              ...(live.outcome !== undefined && { outcome: live.outcome }),
             };
           }
           out.json(line);
@@ -88,7 +89,10 @@ export function registerReplay(program: Command): void {
           const reason =
             (verdict.retryAfterMs !== undefined
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
-              : verdict.reason) + (live && live.decision !== verdict.decision ? ` [live: ${live.decision}]` : '');
+              : verdict.reason) +
+            (live && live.decision !== verdict.decision
+              ? ` [live: ${live.decision}${live.outcome !== undefined ? `→${live.outcome}` : ''}]`
+              : '');
           out.line(
             row(
               [

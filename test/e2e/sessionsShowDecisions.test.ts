@@ -116,7 +116,14 @@ describe('an enforced session in sessions show and replay', () => {
       [
         'run',
         'approval',
-        { decision: 'approval', reason: 'run requires approval', rule: 'tools.run', policy: 'f'.repeat(64) },
+        // The engine's verdict, and what came of the approval.
+        {
+          decision: 'approval',
+          reason: 'run requires approval',
+          rule: 'tools.run',
+          policy: 'f'.repeat(64),
+          outcome: 'allow',
+        },
       ],
     ]);
     expect(replayHuman.stdout).toMatch(/get-env\s+allow\s+allowed by tools\.get-env \[live: deny\]\n/);
