@@ -45,9 +45,15 @@ function describe(e: ErrorObject | undefined): string {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
     return `argument ${path === '' ? missing : `${path}.${missing}`} is required`;
   }
-  if (e.keyword === 'additionalProperties') {
-    const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+  if (e.keyword === 'additionalProperties' || e.keyword === 'unevaluatedProperties') {
+    const params = e.params as { additionalProperty?: string; unevaluatedProperty?: string };
+    const extra = String(params.additionalProperty ?? params.unevaluatedProperty);
     return `argument ${path === '' ? extra : `${path}.${extra}`} is not allowed`;
+  }
+  // `propertyNames`: the failing name, not its value, is what is wrong.
+  const name = (e as ErrorObject & { propertyName?: string }).propertyName;
+  if (name !== undefined) {
+    return `argument name ${path === '' ? name : `${path}.${name}`} ${e.message ?? 'is invalid'}`;
   }
   if (e.keyword === 'not') return `argument ${path || '(arguments)'} matches a forbidden schema`;
   return `argument ${path || '(arguments)'} ${e.message ?? 'is invalid'}`;

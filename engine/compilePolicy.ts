@@ -123,6 +123,17 @@ function compile(text: string): CompileResult {
     ...sourceMap.at(parts),
   });
 
+  // A tool keyed `__proto__` would vanish (the schema's records skip it, as JavaScript objects
+  // treat it as their prototype): refused, rather than a deny rule silently gone.
+  const tools = (parsed.value as { tools?: unknown } | null)?.tools;
+  if (typeof tools === 'object' && tools !== null && Object.hasOwn(tools, '__proto__')) {
+    return {
+      ok: false,
+      errors: [
+        at(['tools', '__proto__'], 'cannot be a tool key (JavaScript reserves it); the glob __proto_? rules that tool'),
+      ],
+    };
+  }
   const checked = policySchema.safeParse(parsed.value);
   if (!checked.success) {
     const errors: PolicyProblem[] = [];
@@ -183,7 +194,8 @@ function compile(text: string): CompileResult {
       action: spec.action ?? 'allow',
       reason: spec.reason,
       args,
-      limits: compileLimits(spec.limits ?? [], parts, key),
+      // A tool keyed `all_tools` would get `all_tools#i`, the counters of `all_tools.limits`.
+      limits: compileLimits(spec.limits ?? [], parts, key === 'all_tools' ? 'tools.all_tools' : key),
       argsPath: `${path}.args`,
       denyReason: spec.reason ?? `denied by ${path}`,
       approvalReason: spec.reason ?? `${path} requires approval`,

@@ -28,3 +28,56 @@ describe('args schemas without "type"', () => {
     expect(compiled.ok).toBe(false);
   });
 });
+
+describe('policy keys and reasons a review found wrong', () => {
+  const compile = (tools: object, extra: object = {}) => {
+    const r = compilePolicyValue({ version: '1', default: 'allow', tools, ...extra });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return r.policy;
+  };
+  const decideOn = (policy: ReturnType<typeof compile>, limiter: MemoryLimiter, tool: string, args: unknown = {}) =>
+    decide(policy, limiter, { tool, args, session: 's', grant: 'g' }, 0);
+
+  it('refuses a tool keyed __proto__ (it vanished: a deny rule silently gone)', () => {
+    const r = compilePolicyValue(
+      JSON.parse('{"version":"1","default":"allow","tools":{"__proto__":{"action":"deny"}}}'),
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.errors[0]).toMatchObject({
+        path: 'tools.__proto__',
+        message: expect.stringMatching(/cannot be a tool key/),
+      });
+    // The glob the message suggests rules the tool.
+    expect(decideOn(compile({ '__proto_?': { action: 'deny' } }), new MemoryLimiter(), '__proto__').decision).toBe(
+      'deny',
+    );
+  });
+
+  it('a tool keyed all_tools counts apart from all_tools.limits (neither names a counter)', () => {
+    const policy = compile(
+      { all_tools: { limits: [{ window: 'minute', max: 1 }] } },
+      { all_tools: { limits: [{ window: 'minute', max: 100 }] } },
+    );
+    const limiter = new MemoryLimiter();
+    expect(decideOn(policy, limiter, 'read').decision).toBe('allow');
+    expect(decideOn(policy, limiter, 'all_tools').decision).toBe('allow');
+    expect(decideOn(policy, limiter, 'all_tools')).toMatchObject({
+      decision: 'throttle',
+      rule: 'tools.all_tools.limits[0]',
+    });
+  });
+
+  it('names the argument that unevaluatedProperties or propertyNames refuses', () => {
+    const policy = compile({
+      a: { args: { properties: { x: {} }, unevaluatedProperties: false } },
+      b: { args: { propertyNames: { pattern: '^[a-z]+$' } } },
+    });
+    expect(decideOn(policy, new MemoryLimiter(), 'a', { x: 1, evil: 2 }).reason).toMatch(
+      /argument evil is not allowed/,
+    );
+    expect(decideOn(policy, new MemoryLimiter(), 'b', { ok: 1, EVIL: 2 }).reason).toMatch(
+      /argument name EVIL must match pattern/,
+    );
+  });
+});
