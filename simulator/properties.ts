@@ -49,10 +49,14 @@ export const limitsHold: Property = {
           g.push(i);
         });
         for (const [key, idx] of groups) {
+          // The engine checks a limit when it decides a call of its own entry (all_tools': every
+          // call): other entries sharing its counter may charge it past its max (SPEC §2: the
+          // budget is shared, each limit bounds the calls it decides).
           const over = overfullWindow(
             idx.map((i) => run.calls[i]!.at),
             limit.windowMs,
             limit.max,
+            (k) => decides(policy, run.calls[idx[k]!]!.tool, limit),
           );
           if (over) {
             const scope = limit.scope === 'global' ? '' : ` for ${limit.scope} ${key}`;
@@ -70,6 +74,11 @@ export const limitsHold: Property = {
 
 function allLimits(policy: Policy): CompiledLimit[] {
   return [...policy.rules.flatMap((r) => r.limits), ...policy.allToolsLimits];
+}
+
+/** Whether `limit` is one the engine checks for a call of `tool`: its entry's, or all_tools'. */
+function decides(policy: Policy, tool: string, limit: CompiledLimit): boolean {
+  return policy.allToolsLimits.includes(limit) || (policy.ruleFor(tool)?.limits.includes(limit) ?? false);
 }
 
 function chargesCounter(policy: Policy, tool: string, limit: CompiledLimit): boolean {

@@ -78,6 +78,23 @@ describe('built-in properties catch what a broken engine would do', () => {
     ).toBeUndefined();
   });
 
+  it('limits: a shared counter is bounded by each limit at the calls that limit decides (as the engine does)', () => {
+    const uneven = policyOf({
+      version: '1',
+      default: 'deny',
+      tools: {
+        a: { limits: [{ counter: 'shared', window: '10s', max: 5 }] },
+        b: { limits: [{ counter: 'shared', window: '10s', max: 2 }] },
+      },
+    });
+    const allow = (calls: SimCall[]) => ({ calls, decisions: [calls.map(() => decided('allow'))] });
+    // a, b, a: b's limit decided one call (the 2nd: 2 charged); a's may charge past 2. It held.
+    expect(byId('limits').check([uneven], allow([call(0, 'a'), call(1, 'b'), call(2, 'a')]))).toBeUndefined();
+    // A third charge before b's call: b's limit let it through with 3 in the window.
+    const v = byId('limits').check([uneven], allow([call(0, 'a'), call(1, 'a'), call(2, 'b')]));
+    expect(v?.message).toMatch(/tools\.b\.limits\[0\].*let 3 calls through/);
+  });
+
   it('denied: a denied-outright tool decided anything but deny is a violation', () => {
     const p = policyOf({
       version: '1',
