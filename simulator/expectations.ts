@@ -54,6 +54,8 @@ export interface Expectation {
   id: string;
   /** `delete_* never allow` */
   text: string;
+  /** The tool name or glob it is about (the streams call it too). */
+  tool: string;
   /** The raw `when` schema (its patterns feed the adversarial generator). */
   when: unknown;
   matchesTool: (tool: string) => boolean;
@@ -62,6 +64,11 @@ export interface Expectation {
   decision?: Decision;
   max?: number;
   windowMs?: number;
+}
+
+/** Whether an expectation is about a call: its tool, and its arguments where it says `when`. */
+export function matches(e: Expectation, c: { tool: string; args: unknown }): boolean {
+  return e.matchesTool(c.tool) && (!e.matchesArgs || e.matchesArgs(c.args) === undefined);
 }
 
 /** Parses and compiles an expect file; the first error is an InputError naming file, line and JSON path. */
@@ -92,6 +99,7 @@ export function parseExpectations(file: string, text: string): Expectation[] {
     const re = isGlob(e.tool) ? globToRegExp(e.tool) : undefined;
     const base = {
       id: `expect[${i}]`,
+      tool: e.tool,
       when: e.when,
       matchesTool: re ? (t: string) => re.test(t) : (t: string) => t === e.tool,
       matchesArgs,

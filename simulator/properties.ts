@@ -1,7 +1,7 @@
 import type { CompiledLimit, Policy } from '../engine/compilePolicy.js';
 import type { Decision, Limiter } from '../engine/types.js';
 import { decideStream } from './decideStream.js';
-import type { Expectation } from './expectations.js';
+import { matches, type Expectation } from './expectations.js';
 import type { SimCall, SimDecision, SimPolicy } from './types.js';
 import { overfullWindow } from './windowCount.js';
 
@@ -161,7 +161,7 @@ export function expectationProperty(e: Expectation): Property {
     check(policies, run) {
       const matching: number[] = [];
       run.calls.forEach((c, i) => {
-        if (e.matchesTool(c.tool) && (!e.matchesArgs || e.matchesArgs(c.args) === undefined)) matching.push(i);
+        if (matches(e, c)) matching.push(i);
       });
       for (let p = 0; p < policies.length; p++) {
         const ds = run.decisions[p]!;

@@ -44,7 +44,13 @@ export function humanReport(report: SimulationReport, ctx: ReportContext): strin
   });
   out.push('');
   out.push('properties:');
-  for (const p of report.properties) out.push(`  ${p.ok ? 'ok  ' : 'FAIL'}  ${p.id}: ${p.description}`);
+  for (const p of report.properties) {
+    // An expectation no generated call matched held vacuously: it was not tested, and says so.
+    const untested = p.ok && p.calls === 0;
+    out.push(
+      `  ${untested ? '----' : p.ok ? 'ok  ' : 'FAIL'}  ${p.id}: ${p.description}${untested ? ' (untested: no generated call matched it)' : ''}`,
+    );
+  }
   for (const cx of report.counterexamples) {
     out.push('');
     out.push(...humanCounterexample(cx, ctx));

@@ -3,7 +3,7 @@ import { InputError } from '../engine/errors.js';
 import type { Decision, Limiter } from '../engine/types.js';
 import { adversarialStrings } from './adversarial.js';
 import { decideStream, pickDecision } from './decideStream.js';
-import type { Expectation } from './expectations.js';
+import { matches, type Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
 import { propertiesFor, type DecidedStream, type Property } from './properties.js';
 import { streamArbitrary } from './streamArbitrary.js';
@@ -50,7 +50,8 @@ export interface SimulationReport {
   /** Streams and calls of the exploring pass (every property is checked on each). */
   streams: number;
   calls: number;
-  properties: { id: string; description: string; ok: boolean }[];
+  /** `calls`, for an expectation: the generated calls it applied to (0: it tested nothing). */
+  properties: { id: string; description: string; ok: boolean; calls?: number }[];
   counterexamples: Counterexample[];
   /** Outcomes per tool under each policy (index = policy index), tools in code-point order. */
   byTool: Map<string, Counts>[];
@@ -60,11 +61,17 @@ export interface SimulationReport {
 
 const zero = (): Counts => ({ calls: 0, allow: 0, deny: 0, throttle: 0, approval: 0 });
 
+/** What the streams call: the catalog (or the policies' names), and the tools the expectations name. */
+function poolOf(options: SimulateOptions) {
+  return buildToolPool(
+    options.catalog,
+    options.policies,
+    (options.expectations ?? []).map((e) => e.tool),
+  );
+}
+
 /** The generator of a simulation: everything it needs is in the options (the seed is a parameter). */
-export function simulationArbitrary(
-  options: SimulateOptions,
-  pool = buildToolPool(options.catalog, options.policies),
-): Arbitrary<SimCall[]> {
+export function simulationArbitrary(options: SimulateOptions, pool = poolOf(options)): Arbitrary<SimCall[]> {
   const { policies, expectations = [] } = options;
   const hints = emptyHints();
   for (const p of policies) collectHints(p.doc, hints);
@@ -94,7 +101,7 @@ export function simulationArbitrary(
 export function simulate(options: SimulateOptions): SimulationReport {
   const { policies } = options;
   const properties = propertiesFor(policies.length, options.expectations ?? []);
-  const pool = buildToolPool(options.catalog, policies);
+  const pool = poolOf(options);
   if (pool.primary.length === 0 && pool.extra.length === 0)
     throw new InputError('no tools to call: the policy names none; give a catalog (--tools FILE or --from SESSION)');
   const arb = simulationArbitrary(options, pool);
@@ -102,6 +109,9 @@ export function simulate(options: SimulateOptions): SimulationReport {
   const firstFailure = new Map<string, number>();
   let streams = 0;
   let calls = 0;
+  const expectations = options.expectations ?? [];
+  /** Generated calls each expectation applies to: none means it tested nothing. */
+  const met = new Map<string, number>();
   const { newLimiter } = options;
   const decideAll = (s: SimCall[]): DecidedStream => ({
     calls: s,
@@ -123,6 +133,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
     });
     for (const prop of properties)
       if (!firstFailure.has(prop.id) && prop.check(policies, run)) firstFailure.set(prop.id, streams - 1);
+    for (const e of expectations) for (const c of s) if (matches(e, c)) met.set(e.id, (met.get(e.id) ?? 0) + 1);
   };
 
   const counterexamples: Counterexample[] = [];
@@ -173,7 +184,12 @@ export function simulate(options: SimulateOptions): SimulationReport {
     path: options.path,
     streams,
     calls,
-    properties: properties.map((p) => ({ id: p.id, description: p.description, ok: !failed.has(p.id) })),
+    properties: properties.map((p) => ({
+      id: p.id,
+      description: p.description,
+      ok: !failed.has(p.id),
+      ...(expectations.some((e) => e.id === p.id) && { calls: met.get(p.id) ?? 0 }),
+    })),
     counterexamples,
     byTool: byTool.map((m) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))),
     variants: pool.variants,

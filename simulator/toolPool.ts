@@ -56,11 +56,14 @@ function poolTool(t: ToolSpec, policies: readonly SimPolicy[]): PoolTool {
 /**
  * Concrete tool names for a set of policy keys: exact keys as they are; each glob as `x` and
  * empty fillings, plus every other key's instantiation it also matches (`delete_*` gets
- * `delete_temp_x` from `delete_temp_*`), which is where precedence holes hide.
+ * `delete_temp_x` from `delete_temp_*`), and names that two globs both match, made by filling
+ * one with the other (`delete_*` and `*_temp_file`: `delete_x_temp_file`): that is where
+ * precedence holes hide.
  */
 export function namesFromKeys(keys: readonly string[]): string[] {
   const out = new Set<string>();
   const concrete = keys.map((k) => (isGlob(k) ? instantiate(k) : k));
+  const globs = keys.filter(isGlob);
   for (const k of keys) {
     if (!isGlob(k)) {
       out.add(k);
@@ -70,6 +73,14 @@ export function namesFromKeys(keys: readonly string[]): string[] {
     out.add(instantiate(k, ''));
     const re = globToRegExp(k);
     for (const c of concrete) if (re.test(c)) out.add(c);
+    for (const other of globs) {
+      if (other === k) continue;
+      const both = globToRegExp(other);
+      for (const fill of [instantiate(other), instantiate(other, '')]) {
+        const name = k.replace(/\*/, fill).replace(/[*?]/g, 'x');
+        if (re.test(name) && both.test(name)) out.add(name);
+      }
+    }
   }
   return [...out];
 }
@@ -78,8 +89,13 @@ export function namesFromKeys(keys: readonly string[]): string[] {
  * What to call: the catalog first (or, with none, the names the policies' keys give); then the
  * names an agent could send that the catalog does not list. Deterministic order.
  */
-export function buildToolPool(catalog: readonly ToolSpec[] | undefined, policies: readonly SimPolicy[]): ToolPool {
-  const keys = [...new Set(policies.flatMap(policyKeys))];
+export function buildToolPool(
+  catalog: readonly ToolSpec[] | undefined,
+  policies: readonly SimPolicy[],
+  /** The tools the expectations name (names or globs): called too, else an expectation may test nothing. */
+  expected: readonly string[] = [],
+): ToolPool {
+  const keys = [...new Set([...policies.flatMap(policyKeys), ...expected])];
   const fromPolicy = namesFromKeys(keys).map((name) => poolTool({ name }, policies));
   const primary = catalog && catalog.length > 0 ? catalog.map((t) => poolTool(t, policies)) : fromPolicy;
   const known = new Set(primary.map((t) => t.name));

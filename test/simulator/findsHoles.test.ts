@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../../simulator/index.js';
+import { compilePolicy } from '../../engine/index.js';
+import { parseExpectations, simulate } from '../../simulator/index.js';
 import { scenario } from './fixtures.js';
 
 const RUNS = 150;
@@ -61,5 +62,53 @@ describe('simulate finds and shrinks the holes of issue 6', () => {
       expect(cx, `${name} --seed ${seed}`).toBeDefined();
       expect(cx!.calls.length, `${name} --seed ${seed}`).toBeLessThanOrEqual(size);
     }
+  });
+});
+
+describe('simulate calls what the expectations and overlapping globs name', () => {
+  const sim = (policy: object, expect: object, seed = 1) => {
+    const text = JSON.stringify(policy);
+    const compiled = compilePolicy(text);
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+    return simulate({
+      policies: [{ name: 'p.json', policy: compiled.policy, doc: policy }],
+      expectations: parseExpectations('e.json', JSON.stringify(expect)),
+      runs: RUNS,
+      seed,
+    });
+  };
+
+  it('an expectation about a tool no policy key names is tested (default allow lets it through)', () => {
+    const report = sim(
+      { version: '1', default: 'allow', tools: { read_file: {} } },
+      { expect: [{ tool: 'exec', never: 'allow' }] },
+    );
+    expect(report.counterexamples.map((c) => c.calls[c.highlight[0]!]!.tool)).toEqual(['exec']);
+  });
+
+  it('a name two globs both match is drawn: the one with the longer literal wins it', () => {
+    const report = sim(
+      { version: '1', default: 'deny', tools: { 'delete_*': { action: 'deny' }, '*_temp_file': {} } },
+      { expect: [{ tool: 'delete_*', never: 'allow' }] },
+    );
+    const [cx] = report.counterexamples;
+    expect(cx!.calls[cx!.highlight[0]!]!.tool).toMatch(/^delete_.*_temp_file$/);
+    expect(cx!.decisions[0]![cx!.highlight[0]!]!.rule).toBe('tools.*_temp_file');
+  });
+
+  it('says which expectations no generated call matched (they tested nothing)', () => {
+    const report = sim(
+      { version: '1', default: 'deny', tools: { a: {} } },
+      {
+        expect: [
+          { tool: 'a', when: { required: ['nope'] }, never: 'allow' },
+          { tool: 'a', never: 'deny' },
+        ],
+      },
+    );
+    expect(report.properties.filter((p) => p.id.startsWith('expect')).map((p) => [p.id, p.calls! > 0])).toEqual([
+      ['expect[0]', false],
+      ['expect[1]', true],
+    ]);
   });
 });
