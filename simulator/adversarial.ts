@@ -82,6 +82,9 @@ export function adversarialStrings(hints: SchemaHints, targets: readonly string[
       out.add(`${base}%2e%2e/${rel}`);
       out.add(`${base}..\\${rel.replace(/\//g, '\\')}`);
     }
+    // An unanchored pattern (`/srv/`) admits its literal anywhere: after a target, or mid-path.
+    for (const aim of aims) out.add(`${aim}${lit.startsWith('/') ? '' : '/'}${lit}`);
+    out.add(`/etc/x${lit.startsWith('/') ? '' : '/'}${lit}`);
     out.add(`${lit.replace(/\/$/, '')}-evil/x`);
     out.add(`${lit.replace(/\/$/, '')}..`);
     out.add(lit.toUpperCase());

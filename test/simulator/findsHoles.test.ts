@@ -96,6 +96,25 @@ describe('simulate calls what the expectations and overlapping globs name', () =
     expect(cx!.decisions[0]![cx!.highlight[0]!]!.rule).toBe('tools.*_temp_file');
   });
 
+  it('an unanchored args pattern (/srv/) admits /etc/…/srv/: found with the expectation SPEC §6 writes', () => {
+    const policy = {
+      version: '1',
+      default: 'deny',
+      tools: {
+        read_file: {
+          args: { type: 'object', properties: { path: { type: 'string', pattern: '/srv/' } }, required: ['path'] },
+        },
+      },
+    };
+    const etc = { properties: { path: { pattern: '^/etc/' } }, required: ['path'] };
+    for (const seed of [1, 2, 3]) {
+      const [cx] = sim(policy, { expect: [{ tool: 'read_file', when: etc, never: 'allow' }] }, seed).counterexamples;
+      expect((cx!.calls[cx!.highlight[0]!]!.args as { path: string }).path, `seed ${seed}`).toMatch(
+        /^\/etc\/.*\/srv\//,
+      );
+    }
+  });
+
   it('says which expectations no generated call matched (they tested nothing)', () => {
     const report = sim(
       { version: '1', default: 'deny', tools: { a: {} } },
