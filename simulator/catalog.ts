@@ -25,6 +25,8 @@ export function parseToolsFile(file: string, text: string): ToolSpec[] {
     prefix = ['tools'];
   }
   if (!Array.isArray(list)) return fail(prefix, 'expected a JSON array of MCP Tool objects');
+  // An empty catalog would silently fall back to the names the policy gives: say so instead.
+  if (list.length === 0) return fail(prefix, 'lists no tools (leave out --tools to call the names the policy gives)');
   const seen = new Set<string>();
   return list.map((item, i): ToolSpec => {
     const checked = ToolSchema.safeParse(item);

@@ -11,6 +11,13 @@ type Schema = Record<string, unknown>;
 
 const MAX_EXTRA_ITEMS = 4;
 const MAX_EXTRA_CHARS = 16;
+/**
+ * A schema's minimums are drawn up to these (a server's `tools/list` may ask `minLength: 1e8`:
+ * drawing that would take minutes or all memory). Shorter values fail the schema: the engine
+ * then sees too-short arguments, which is adversarial input too.
+ */
+const MAX_MIN_ITEMS = 64;
+const MAX_MIN_CHARS = 4096;
 
 /**
  * A fast-check arbitrary for values of a JSON Schema (draft 2020-12, the parts tool input
@@ -60,7 +67,7 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
         return object(node, depth);
       case 'array': {
         if (depth >= maxDepth) return fc.constant([]);
-        const minLength = nonNeg(node.minItems) ?? 0;
+        const minLength = Math.min(nonNeg(node.minItems) ?? 0, MAX_MIN_ITEMS);
         const maxLength = Math.max(
           minLength,
           Math.min(nonNeg(node.maxItems) ?? minLength + MAX_EXTRA_ITEMS, minLength + MAX_EXTRA_ITEMS),
@@ -128,7 +135,7 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
 }
 
 function string(node: Schema): Arbitrary<string> {
-  const minLength = nonNeg(node.minLength) ?? 0;
+  const minLength = Math.min(nonNeg(node.minLength) ?? 0, MAX_MIN_CHARS);
   const maxLength = Math.max(minLength, nonNeg(node.maxLength) ?? minLength + MAX_EXTRA_CHARS);
   if (typeof node.pattern === 'string') {
     try {

@@ -199,13 +199,17 @@ export function simulate(options: SimulateOptions): SimulationReport {
 /** The stream a fast-check seed and path name (a path from a reported counterexample). */
 export function streamAt(arb: Arbitrary<SimCall[]>, seed: number, path: string): SimCall[] {
   let value: SimCall[] | undefined;
-  fc.check(
-    fc.property(arb, (s) => {
-      value = s;
-      return false;
-    }),
-    { seed, path, numRuns: 1, endOnFailure: true },
-  );
+  try {
+    fc.check(
+      fc.property(arb, (s) => {
+        value = s;
+        return false;
+      }),
+      { seed, path, numRuns: 1, endOnFailure: true },
+    );
+  } catch {
+    // fast-check cannot follow the path (`Unable to replay`): not one it reported for this seed.
+  }
   if (!value) throw new InputError(`--path ${path}: names no stream for seed ${seed}`);
   return value;
 }

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
@@ -66,6 +67,9 @@ export function registerSimulate(program: Command): void {
       throw new InputError('--tools and --from: give one tool catalog, not both');
     if (opts.path !== undefined && opts.seed === undefined)
       throw new InputError('--path needs the --seed it was reported with');
+    // Before the run, not after it: a folder that is not there would lose the counterexample.
+    if (opts.out !== undefined && !isDirectory(dirname(resolve(opts.out))))
+      throw new InputError(`--out ${opts.out}: no such folder ${dirname(resolve(opts.out))}`);
     const policies: SimPolicy[] = opts.policy.map((file) => {
       const policy = loadPolicy(file);
       return { name: file, policy, doc: JSON.parse(readText(file)) as unknown };
@@ -109,7 +113,14 @@ export function registerSimulate(program: Command): void {
         else {
           const files = counterexampleSessions(cx).map((s, i) => {
             const file = i === 0 ? opts.out! : opts.out!.replace(/(\.jsonl)?$/i, `.${s.session}$1`);
-            writeFileSync(file, s.lines.join('\n') + '\n');
+            try {
+              writeFileSync(file, s.lines.join('\n') + '\n');
+            } catch (err) {
+              // The violation stands (exit 3); the file could not be written.
+              process.stderr.write(
+                `mcp-replay: --out ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+              );
+            }
             return file;
           });
           const again =
@@ -166,4 +177,12 @@ function reproduceCommand(opts: SimulateCliOptions): string {
 
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -197,4 +197,20 @@ describe('mcp-replay simulate (built CLI)', () => {
     expect(r.stdout).toContain('2 tools from the tools/list recorded in with-tools-list');
     expect(r.stdout).toContain('FAIL  expect[0]: delete_* never allow');
   });
+
+  it('exits 2, not 1, for a --path the seed never reported, an --out folder that is not there, an empty catalog', () => {
+    const policy = f('glob-hole.policy.json');
+    const badPath = cli('simulate', '--policy', policy, '--seed', '1', '--path', '3:99:99:99');
+    expect([badPath.code, badPath.stderr.trim()]).toEqual([
+      2,
+      'mcp-replay: --path 3:99:99:99: names no stream for seed 1',
+    ]);
+    const badOut = cli('simulate', '--policy', policy, '--out', join(tmp, 'no/such/x.jsonl'));
+    expect(badOut.code).toBe(2);
+    expect(badOut.stderr).toMatch(/--out .*: no such folder/);
+    writeFileSync(join(tmp, 'empty.tools.json'), '[]');
+    const empty = cli('simulate', '--policy', policy, '--tools', join(tmp, 'empty.tools.json'));
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/empty\.tools\.json:1:1: .*lists no tools/);
+  });
 });

@@ -86,6 +86,18 @@ describe('schemaArbitrary', () => {
     });
   }
 
+  it("draws a huge minLength or minItems (a server's tools/list may ask for one) at a bounded size, fast", () => {
+    const schema = {
+      type: 'object',
+      properties: { s: { type: 'string', minLength: 1e8 }, a: { type: 'array', minItems: 1e6 } },
+    };
+    const values = fc.sample(schemaArbitrary(schema), { numRuns: 20, seed: 1 }) as { s?: string; a?: unknown[] }[];
+    for (const v of values) {
+      expect(v.s === undefined || v.s.length <= 4096 + 16).toBe(true);
+      expect(v.a === undefined || v.a.length <= 64 + 4).toBe(true);
+    }
+  });
+
   it('with adversarial values, also draws values outside the schema (and the adversarial strings themselves)', () => {
     const schema = SCHEMAS.nested!;
     const validate = ajv.compile(schema);
