@@ -29,11 +29,18 @@ export function resolveSources(args: readonly string[], openDb: () => Store): Se
       throw new InputError(`${store.file}: no recorded sessions (record some, or pass .jsonl files)`);
     return all;
   }
+  const seen = new Map<string, string>();
   return args.map((arg) => {
+    let source: SessionSource;
     if (/\.jsonl$/i.test(arg) || (arg.includes('/') && existsSync(arg))) {
       if (!existsSync(arg)) throw new InputError(`${arg}: no such file`);
-      return jsonlSource(arg);
-    }
-    return dbSource(openDb(), arg);
+      source = jsonlSource(arg);
+    } else source = dbSource(openDb(), arg);
+    // The same session twice would replay each call twice, against budgets it shares with itself.
+    const first = seen.get(source.info.id);
+    if (first !== undefined)
+      throw new InputError(`${arg}: session ${source.info.id} is given twice (also as ${first})`);
+    seen.set(source.info.id, arg);
+    return source;
   });
 }

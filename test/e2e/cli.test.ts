@@ -9,6 +9,10 @@ import { CLI, ROOT, runCli, tempDir, tempFile } from './runCli.js';
 const SEED = 'fixtures/policies/seed.json';
 const SESSION = 'fixtures/sessions/seed-15-calls.jsonl';
 
+/** The seed session under another id (a session of its own). */
+const sessionAs = (id: string) =>
+  readFileSync(join(ROOT, SESSION), 'utf8').replace('"id":"seed-15-calls"', JSON.stringify({ id }).slice(1, -1));
+
 /** One line on stderr, no stack trace, exit 2. */
 function expectBadInput(r: { code: number | null; stderr: string }, pattern: RegExp): void {
   expect(r.code).toBe(2);
@@ -159,6 +163,8 @@ describe('mcp-replay CLI (built)', () => {
       /^mcp-replay: required option '--policy <file>' not specified \(add --help for usage\)$/,
     );
     expectBadInput(runCli(['frobnicate']), /^mcp-replay: unknown command 'frobnicate'/);
+    // The same session twice would replay each call twice against a budget it shares with itself.
+    expectBadInput(runCli(['replay', '--policy', SEED, SESSION, SESSION]), /session seed-15-calls is given twice/);
     // Longer than a timer can wait: it would deny at once, unasked.
     expectBadInput(
       runCli(['enforce', '--policy', SEED, '--approval-timeout', '3000000', '--', 'true']),
@@ -200,7 +206,8 @@ describe('mcp-replay CLI (built)', () => {
   });
 
   it('replays several sessions as one timeline', () => {
-    const r = runCli(['replay', '--policy', SEED, SESSION, SESSION]);
+    const copy = tempFile('copy.jsonl', sessionAs('copy-of-seed'));
+    const r = runCli(['replay', '--policy', SEED, SESSION, copy]);
     expect(r.code).toBe(0);
     // The same grant twice over, call for call: the two copies share one budget of 10 a minute.
     // 0.002..4 s: 10 allowed; 5..10 s and 30 s: throttled (14 - 2 at 60.5 s); 60.002 s: (0.002, 60.002]
@@ -209,13 +216,10 @@ describe('mcp-replay CLI (built)', () => {
   });
 
   it('pipes cleanly: a closed stdout ends quietly', () => {
-    const big = tempFile('big.jsonl', readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8').repeat(1));
+    const files = ['a', 'b', 'c'].map((id) => tempFile(`${id}.jsonl`, sessionAs(id))).join(' ');
     const r = spawnSync(
       'bash',
-      [
-        '-c',
-        `node "${CLI}" replay --policy ${SEED} ${big} ${big} ${big} | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
-      ],
+      ['-c', `node "${CLI}" replay --policy ${SEED} ${files} | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`],
       {
         cwd: ROOT,
         encoding: 'utf8',
