@@ -25,11 +25,11 @@ export function collect(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }
 
-/** A lazily opened store, closed at exit. */
-export function lazyStore(options: CommonOptions): { get: () => Store; close: () => void } {
+/** A lazily opened store, closed at exit; `readOnly` for commands that only read (see openStore). */
+export function lazyStore(options: CommonOptions, { readOnly = false } = {}): { get: () => Store; close: () => void } {
   let store: Store | undefined;
   return {
-    get: () => (store ??= openStore(options.db ?? defaultDbPath())),
+    get: () => (store ??= openStore(options.db ?? defaultDbPath(), { readOnly })),
     close: () => store?.close(),
   };
 }

@@ -49,11 +49,16 @@ interface SessionRow {
   extra: string | null;
 }
 
-/** Opens (creating with mode 0700/0600 and migrating) the recordings db. */
-export function openStore(file: string, options: { mustExist?: boolean } = {}): Store {
+/**
+ * Opens (creating with mode 0700/0600 and migrating) the recordings db. `readOnly`: a command
+ * that only reads (lists, replays) creates nothing: a db that is not there reads as an empty one
+ * (a typo in `--db` must not leave folders and files behind).
+ */
+export function openStore(file: string, options: { mustExist?: boolean; readOnly?: boolean } = {}): Store {
   if (file !== ':memory:') {
     if (!existsSync(file)) {
       if (options.mustExist) throw new InputError(`${file}: no such database`);
+      if (options.readOnly) return new Store(new Database(':memory:'), file);
       try {
         makeDirs(dirname(file));
       } catch (err) {

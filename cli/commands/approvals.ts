@@ -31,7 +31,7 @@ export function registerApprovals(program: Command): void {
       .option('--approve <id>', 'approve one pending call without the TUI (for scripts)', approvalId)
       .option('--reject <id>', 'reject one pending call without the TUI (for scripts)', approvalId),
   ).action(async (opts: ApprovalsOptions) => {
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       const store = db.get();
       if (opts.approve !== undefined && opts.reject !== undefined) {

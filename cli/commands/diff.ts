@@ -65,7 +65,7 @@ export function registerDiff(program: Command): void {
     const [fileA, fileB] = opts.policy as [string, string];
     const a = loadPolicy(fileA);
     const b = loadPolicy(fileB);
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     let opened = false;
     const openDb = () => {
       opened = true;

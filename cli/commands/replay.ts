@@ -34,7 +34,7 @@ export function registerReplay(program: Command): void {
       .option('-q, --quiet', 'print only the summary'),
   ).action((sessions: string[], opts: ReplayOptions) => {
     const policy = loadPolicy(opts.policy);
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     let opened = false;
     try {
       const sources = resolveSources(sessions, () => ((opened = true), db.get()));

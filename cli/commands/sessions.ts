@@ -12,7 +12,7 @@ export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('manage recorded sessions');
 
   withCommon(sessions.command('list').description('list recorded sessions')).action((opts: CommonOptions) => {
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       const out = new Output();
       const list = db.get().listSessions();
@@ -42,7 +42,7 @@ export function registerSessions(program: Command): void {
       .argument('<id>', 'session id or unique prefix')
       .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
   ).action((id: string, opts: CommonOptions & { all?: boolean }) => {
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       const store = db.get();
       const info = store.resolveSession(id);
@@ -130,7 +130,7 @@ export function registerSessions(program: Command): void {
       .option('-o, --output <file>', 'write to FILE instead of stdout'),
     { json: false },
   ).action(async (id: string, opts: CommonOptions & { output?: string }) => {
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       const store = db.get();
       const info = store.resolveSession(id);
@@ -155,7 +155,7 @@ export function registerSessions(program: Command): void {
       .argument('<id>', 'session id or unique prefix'),
     { json: false },
   ).action((id: string, opts: CommonOptions) => {
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       const info = db.get().resolveSession(id);
       db.get().deleteSession(info.id);

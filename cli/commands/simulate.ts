@@ -74,7 +74,7 @@ export function registerSimulate(program: Command): void {
       const policy = loadPolicy(file);
       return { name: file, policy, doc: JSON.parse(readText(file)) as unknown };
     });
-    const db = lazyStore(opts);
+    const db = lazyStore(opts, { readOnly: true });
     try {
       let catalog: ToolSpec[] | undefined;
       let catalogText: string;

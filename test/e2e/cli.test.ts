@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
@@ -203,6 +203,20 @@ describe('mcp-replay CLI (built)', () => {
       expect(c.description(), c.name()).not.toBe('');
       expect(c.helpInformation()).toMatch(/^Usage: /);
     }
+  });
+
+  it('a command that only reads creates no db where --db names none (a typo leaves nothing behind)', () => {
+    const missing = join(tempDir(), 'typo/dir/x.db');
+    for (const args of [
+      ['sessions', 'list'],
+      ['sessions', 'list', '--json'],
+      ['approvals', '--json'],
+      ['replay', '--policy', SEED],
+    ]) {
+      const r = runCli([...args, '--db', missing]);
+      expect(r.code, args.join(' ')).toBe(args[0] === 'replay' ? 2 : 0);
+    }
+    expect(existsSync(dirname(dirname(missing)))).toBe(false);
   });
 
   it('replays several sessions as one timeline', () => {
