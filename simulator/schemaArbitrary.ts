@@ -137,7 +137,7 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
 function string(node: Schema): Arbitrary<string> {
   const minLength = Math.min(nonNeg(node.minLength) ?? 0, MAX_MIN_CHARS);
   const maxLength = Math.max(minLength, nonNeg(node.maxLength) ?? minLength + MAX_EXTRA_CHARS);
-  if (typeof node.pattern === 'string') {
+  if (typeof node.pattern === 'string' && generable(node.pattern)) {
     try {
       return fc.stringMatching(new RegExp(node.pattern, 'u'));
     } catch {
@@ -147,6 +147,19 @@ function string(node: Schema): Arbitrary<string> {
   const fmt = typeof node.format === 'string' ? format(node.format) : undefined;
   if (fmt) return fmt;
   return fc.string({ minLength, maxLength: Math.min(maxLength, minLength + MAX_EXTRA_CHARS) });
+}
+
+/**
+ * Whether drawing from a pattern ends, and soon (a server's `tools/list` may hold any): not one
+ * that matches nothing through an empty class (`[^\s\S]`: fast-check never returns), nor one
+ * that repeats more than 1,000 times (`a{100000}`: a value of 100 KB per draw). Such a pattern's
+ * strings are drawn plainly (they fail the schema: adversarial input too).
+ */
+function generable(pattern: string): boolean {
+  if (/\[\]|\[\^(\\s\\S|\\S\\s|\\d\\D|\\D\\d|\\w\\W|\\W\\w)\]|\(\?!\)/.test(pattern)) return false;
+  for (const m of pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g))
+    if (Number(m[1]) > 1000 || Number(m[2] || 0) > 1000) return false;
+  return true;
 }
 
 const EPOCH_2000 = Date.UTC(2000, 0, 1);

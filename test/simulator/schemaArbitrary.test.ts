@@ -98,6 +98,13 @@ describe('schemaArbitrary', () => {
     }
   });
 
+  it('draws plainly from a pattern that matches nothing or repeats past 1,000 (fast-check would hang or crawl)', () => {
+    for (const pattern of ['^[^\\s\\S]$', 'a{100000}', '^x[]$']) {
+      const values = fc.sample(schemaArbitrary({ type: 'string', pattern }), { numRuns: 5, seed: 1 });
+      expect(values, pattern).toHaveLength(5);
+    }
+  });
+
   it('with adversarial values, also draws values outside the schema (and the adversarial strings themselves)', () => {
     const schema = SCHEMAS.nested!;
     const validate = ajv.compile(schema);
