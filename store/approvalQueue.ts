@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { HOST, alive } from './spool.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
@@ -48,9 +49,10 @@ export class ApprovalQueue {
   constructor(db: Database.Database) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at, gateway_pid, gateway_host)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       ),
+      mine: db.prepare(`SELECT id, gateway_pid FROM approvals WHERE status = 'pending' AND gateway_host = ?`),
       get: db.prepare(`SELECT * FROM approvals WHERE id = ?`),
       pending: db.prepare(
         `SELECT * FROM approvals WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > ?)
@@ -81,8 +83,19 @@ export class ApprovalQueue {
       req.rule,
       req.requestedAt,
       req.expiresAt ?? null,
+      process.pid,
+      HOST,
     ) as Row;
     return toApproval(row);
+  }
+
+  /**
+   * Expires the pending requests of gateways of this host that are gone (killed: nobody waits
+   * for the answer, an approval would be given for nothing). Another host's cannot be checked.
+   */
+  private expireOrphans(now: number): void {
+    for (const r of this.stmts.mine.all(HOST) as { id: number; gateway_pid: number | null }[])
+      if (r.gateway_pid !== null && !alive(r.gateway_pid)) this.expire(r.id, now, 'gateway gone');
   }
 
   get(id: number): Approval | undefined {
@@ -92,11 +105,13 @@ export class ApprovalQueue {
 
   /** Pending requests still within their deadline at `now`, oldest first. */
   pending(now: number): Approval[] {
+    this.expireOrphans(now);
     return (this.stmts.pending.all(now) as Row[]).map(toApproval);
   }
 
-  /** Approves or rejects a pending request; false when it is no longer pending (or past its deadline). */
+  /** Approves or rejects a pending request; false when it is no longer pending (or past its deadline, or its gateway is gone). */
   resolve(id: number, status: 'approved' | 'rejected', by: string, at: number): boolean {
+    this.expireOrphans(at);
     return this.stmts.resolve.run(status, at, by, id, at).changes === 1;
   }
 

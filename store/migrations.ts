@@ -148,4 +148,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE limiter_gateways ADD COLUMN seen_at REAL;
   `,
+  // 11: the gateway that queued an approval (pid and host, as spools and gateways carry them): a
+  // request whose gateway died (kill -9) can no longer be answered, and leaves the list.
+  `
+  ALTER TABLE approvals ADD COLUMN gateway_pid INTEGER;
+  ALTER TABLE approvals ADD COLUMN gateway_host TEXT;
+  `,
 ];

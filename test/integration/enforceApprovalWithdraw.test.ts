@@ -124,4 +124,16 @@ describe('enforce: a call held for approval that the client gives up on', () => 
     await eventually(() => expect(gw.withDb((s) => s.getApproval(queued.id)?.status)).toBe('expired'), 2000);
     await gw.closed;
   });
+
+  it('leaves the queue when its gateway is killed (-9): nobody is left to forward an approval', async () => {
+    const gw = start();
+    gw.send(init({}));
+    gw.send(call(1, 'transfer $100'));
+    const queued = await queuedApproval(gw);
+    gw.proc.kill('SIGKILL');
+    await gw.closed;
+    expect(gw.withDb((s) => s.pendingApprovals(Date.now()))).toEqual([]);
+    expect(gw.withDb((s) => s.resolveApproval(queued.id, 'approved', 'alice', Date.now()))).toBe(false);
+    expect(gw.withDb((s) => s.getApproval(queued.id))).toMatchObject({ status: 'expired', decidedBy: 'gateway gone' });
+  });
 });
