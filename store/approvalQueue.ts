@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { HOST, alive } from './spool.js';
 
@@ -21,6 +22,8 @@ export interface ApprovalRequest {
 
 export interface Approval extends ApprovalRequest {
   id: number;
+  /** Random, per request: which request an id names (ids can be handed out again after a rollback). */
+  token?: string | undefined;
   status: ApprovalStatus;
   decidedAt?: number | undefined;
   decidedBy?: string | undefined;
@@ -40,6 +43,7 @@ interface Row {
   status: ApprovalStatus;
   decided_at: number | null;
   decided_by: string | null;
+  token: string | null;
 }
 
 /** The `approvals` table: every state change is one conditional UPDATE, so it is atomic across processes. */
@@ -49,8 +53,8 @@ export class ApprovalQueue {
   constructor(db: Database.Database) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at, gateway_pid, gateway_host)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at, gateway_pid, gateway_host, token)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       ),
       mine: db.prepare(`SELECT id, gateway_pid FROM approvals WHERE status = 'pending' AND gateway_host = ?`),
       get: db.prepare(`SELECT * FROM approvals WHERE id = ?`),
@@ -64,6 +68,10 @@ export class ApprovalQueue {
       ),
       expireOne: db.prepare(
         `UPDATE approvals SET status = 'expired', decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'`,
+      ),
+      expireMine: db.prepare(
+        `UPDATE approvals SET status = 'expired', decided_at = ?, decided_by = ?
+         WHERE id = ? AND token = ? AND status = 'pending'`,
       ),
       expireDue: db.prepare(
         `UPDATE approvals SET status = 'expired', decided_at = @now, decided_by = 'timeout'
@@ -85,6 +93,7 @@ export class ApprovalQueue {
       req.expiresAt ?? null,
       process.pid,
       HOST,
+      randomUUID(),
     ) as Row;
     return toApproval(row);
   }
@@ -116,8 +125,10 @@ export class ApprovalQueue {
   }
 
   /** Marks one pending request expired (the gateway stopped waiting); false when already answered. */
-  expire(id: number, at: number, by = 'timeout'): boolean {
-    return this.stmts.expireOne.run(at, by, id).changes === 1;
+  expire(id: number, at: number, by = 'timeout', token?: string): boolean {
+    // With its token: only that request (its id may name another one after a rollback).
+    const r = token === undefined ? this.stmts.expireOne.run(at, by, id) : this.stmts.expireMine.run(at, by, id, token);
+    return r.changes === 1;
   }
 
   /** Marks every pending request past its deadline expired; returns how many. */
@@ -142,5 +153,6 @@ function toApproval(r: Row): Approval {
   };
   if (r.decided_at !== null) a.decidedAt = r.decided_at;
   if (r.decided_by !== null) a.decidedBy = r.decided_by;
+  if (r.token !== null) a.token = r.token;
   return a;
 }

@@ -154,4 +154,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN gateway_pid INTEGER;
   ALTER TABLE approvals ADD COLUMN gateway_host TEXT;
   `,
+  // 12: a random token per approval request: the gateway waits for its own request, not for
+  // whichever has its id (a rolled-back insert gives the next request the same id).
+  `
+  ALTER TABLE approvals ADD COLUMN token TEXT;
+  `,
 ];

@@ -418,8 +418,8 @@ export class Store {
   }
 
   /** Marks one pending request expired (the gateway stopped waiting); false if already answered. */
-  expireApproval(id: number, at: number, by?: string): boolean {
-    return this.approvals.expire(id, at, by);
+  expireApproval(id: number, at: number, by?: string, token?: string): boolean {
+    return this.approvals.expire(id, at, by, token);
   }
 
   /** Marks every pending request past its deadline expired; returns how many. */

@@ -117,7 +117,7 @@ export class QueueAsker {
   /** `withdrawn`: the client cancelled the call; its request leaves the queue. */
   ask(q: ApprovalQuestion, withdrawn?: AbortSignal): Promise<ApprovalOutcome> {
     const requestedAt = Date.now();
-    const { id } = this.store.enqueueApproval({ ...q, requestedAt, expiresAt: requestedAt + this.timeoutMs });
+    const { id, token } = this.store.enqueueApproval({ ...q, requestedAt, expiresAt: requestedAt + this.timeoutMs });
     process.stderr.write(`mcp-replay: ${q.tool} waits for approval #${id} (mcp-replay approvals)\n`);
     return new Promise((resolve) => {
       const poll = () => {
@@ -128,6 +128,10 @@ export class QueueAsker {
         } catch (err) {
           return resolve({ approved: false, why: `approval queue failed: ${(err as Error).message}` });
         }
+        // Not ours any more (the insert was rolled back, e.g. its batch failed to commit; the id
+        // may now name another request): no answer to it can approve this call.
+        if (a?.token !== token)
+          return resolve({ approved: false, why: 'its approval request was lost (the db rolled it back)' });
         if (a?.status === 'approved') return resolve({ approved: true, by: a.decidedBy ?? 'approvals' });
         if (a?.status === 'rejected')
           return resolve({ approved: false, why: `rejected by ${a.decidedBy ?? 'approvals'}` });
@@ -151,12 +155,13 @@ export class QueueAsker {
       /** Expires the request (so a late approval cannot land); an approval that landed first stands, unless withdrawn. */
       const end = (status: string, why: string) => {
         try {
-          this.store.expireApproval(id, Date.now(), status);
+          this.store.expireApproval(id, Date.now(), status, token);
         } catch {
           // expired anyway by its deadline
         }
         const late = status === 'cancelled' ? undefined : this.store.getApproval(id);
-        if (late?.status === 'approved') return resolve({ approved: true, by: late.decidedBy ?? 'approvals' });
+        if (late?.status === 'approved' && late.token === token)
+          return resolve({ approved: true, by: late.decidedBy ?? 'approvals' });
         resolve({ approved: false, why });
       };
       poll();

@@ -94,11 +94,12 @@ export function inspectClientMessage(msg: unknown): ClientMessageCheck {
 
 /**
  * Whether a client message is the session's `initialize` request, the one that names the client
- * (its grant) and its capabilities: the first `initialize` with an id. A notification or a second
+ * (its grant) and its capabilities: the first `initialize` with a usable id. A notification or a second
  * request with that method must not switch a session to another grant's budget.
  */
 export function isFirstInitialize(msg: Record<string, unknown>, initialized: boolean): boolean {
-  return !initialized && msg.method === 'initialize' && msg.id !== undefined && msg.id !== null;
+  // An id that is not a string or a number gets the request rejected: it names nobody.
+  return !initialized && msg.method === 'initialize' && isRequestId(msg.id);
 }
 
 /**

@@ -85,6 +85,8 @@ export class EnforcerTap implements Tap {
   private readonly held: { owed: Set<string>; answers: unknown[] }[] = [];
   /** While a batch's members are judged: where the answers to them go (sent as one array after). */
   private collecting: unknown[] | undefined;
+  /** The client closed its side: an approval landing now cannot be forwarded. */
+  private clientGone = false;
   /** Calls held for approval, by request id: a `notifications/cancelled` from the client withdraws one. */
   private readonly holding = new Map<string, AbortController>();
   private readonly queue: QueueAsker;
@@ -125,6 +127,7 @@ export class EnforcerTap implements Tap {
 
   /** The client hung up: no call held for approval can be answered or forwarded any more. */
   clientEnded(): void {
+    this.clientGone = true;
     this.close();
   }
 
@@ -342,11 +345,13 @@ export class EnforcerTap implements Tap {
       this.holding.delete(idKey(id));
     }
     if (withdraw.signal.aborted) {
-      // Cancelled by the client: no answer is owed (MCP), the id is free again.
+      // Cancelled by the client: no answer is owed (MCP). Its id stays used: MCP forbids reusing
+      // one, and replay, which frees an id when an answer carries it, reads the recording so too.
       this.auditQuietly(call, approvalDenied(v, 'cancelled by the client'), now, seq, id);
-      this.inFlight.release(id);
       return;
     }
+    // Approved as the client hung up: the server's stdin is closed, the call could not go on.
+    if (outcome.approved && this.clientGone) outcome = { approved: false, why: 'the client closed the session' };
     if (!outcome.approved) {
       const denied = approvalDenied(v, outcome.why);
       this.auditQuietly(call, denied, now, seq, id);

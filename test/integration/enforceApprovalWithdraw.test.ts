@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
@@ -39,7 +39,7 @@ function start(server: string[] = [lineEcho]) {
     }
   };
   const closed = new Promise((r) => proc.on('close', r));
-  return { proc, seen, send, withDb, closed };
+  return { proc, seen, send, withDb, closed, db, policy };
 }
 
 /** The call the gateway queued for `mcp-replay approvals`, once it is there. */
@@ -71,13 +71,28 @@ describe('enforce: a call held for approval that the client gives up on', () => 
     // Withdrawn: nobody can approve it any more.
     await eventually(() => expect(gw.withDb((s) => s.getApproval(queued.id)?.status)).toBe('expired'));
     expect(gw.withDb((s) => s.resolveApproval(queued.id, 'approved', 'alice', Date.now()))).toBe(false);
-    // The id is free again: a new call under it is held (and answered) as any other.
+    // Its id stays used (MCP forbids reusing one; replay reads it so too): a call under it is refused.
+    gw.send(call(1, 'again'));
     gw.send({ id: 2, method: 'ping' });
     await eventually(() => expect(gw.seen.some((m) => m.id === 2)).toBe(true));
     gw.proc.stdin.end();
     await gw.closed;
-    // No answer to the cancelled call (MCP: none is owed), and the server never saw it, nor its cancel.
-    expect(gw.seen.filter((m) => m.id === 1)).toEqual([]);
+    // No answer to the cancelled call (MCP: none is owed), and the server never saw it: the one
+    // answer under id 1 is the refusal of its reuse.
+    expect(gw.seen.filter((m) => m.id === 1).map((m) => (m.error as { message: string }).message)).toEqual([
+      expect.stringMatching(/request id 1 is already in flight/),
+    ]);
+    // Replay of the gateway's own recording decides what it decided: the reuse is no call.
+    const replayed = spawnSync(process.execPath, [cli, 'replay', '--policy', gw.policy, '--db', gw.db, '--json'], {
+      encoding: 'utf8',
+    });
+    expect(
+      replayed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; seq?: number })
+        .filter((l) => l.type === 'decision'),
+    ).toHaveLength(1);
     const live = gw.withDb((s) => s.sessionDecisions(s.allSessions()[0]!.id));
     expect(live.map((d) => `${d.rpcId} ${d.decision} ${d.reason}`)).toEqual([
       '1 approval a human must agree',

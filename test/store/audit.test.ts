@@ -129,7 +129,13 @@ describe('approvals (the queue between enforce and the approvals TUI)', () => {
       const a = store.enqueueApproval(request('run_command', T0 + 10, T0 + 60_010));
       const b = store.enqueueApproval(request('deploy', T0 + 5));
       const c = store.enqueueApproval(request('late', T0 + 20, T0 + 30));
-      expect(a).toEqual({ ...request('run_command', T0 + 10, T0 + 60_010), id: a.id, status: 'pending' });
+      expect(a).toEqual({
+        ...request('run_command', T0 + 10, T0 + 60_010),
+        id: a.id,
+        status: 'pending',
+        token: expect.stringMatching(/^[0-9a-f-]{36}$/), // which request the id names
+      });
+      expect(b.token).not.toBe(a.token);
       expect(store.getApproval(a.id)).toEqual(a);
       expect(store.getApproval(999)).toBeUndefined();
       expect(store.pendingApprovals(T0 + 25).map((x) => x.tool)).toEqual(['deploy', 'run_command', 'late']);

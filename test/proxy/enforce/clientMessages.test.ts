@@ -145,6 +145,9 @@ describe('isFirstInitialize', () => {
     expect(isFirstInitialize(init, false)).toBe(true);
     expect(isFirstInitialize(init, true)).toBe(false);
     expect(isFirstInitialize({ ...init, id: undefined }, false)).toBe(false);
+    // A request the gateway rejects (its id names nobody) names no grant either.
+    expect(isFirstInitialize({ ...init, id: { x: 1 } }, false)).toBe(false);
+    expect(isFirstInitialize({ ...init, id: null }, false)).toBe(false);
     expect(isFirstInitialize({ ...init, method: 'ping' }, false)).toBe(false);
   });
 });
