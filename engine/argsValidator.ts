@@ -68,3 +68,8 @@ function pointerToPath(pointer: string): string {
     .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
     .join('');
 }
+
+/** Why ajv refused a schema, as a policy author reads it (its `unknown format "x" ignored` is refused, not ignored). */
+export function schemaError(err: unknown): string {
+  return (err as Error).message.replace(/ ignored in schema at path /, ' at ');
+}

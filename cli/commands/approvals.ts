@@ -44,7 +44,7 @@ export function registerApprovals(program: Command): void {
           const known = store.getApproval(answer);
           throw new InputError(
             known
-              ? `approval ${answer} is no longer pending (${known.status === 'pending' ? 'its deadline passed' : known.status}) in ${store.file}`
+              ? `approval ${answer} is no longer pending (${known.status === 'pending' ? 'its deadline passed' : `${known.status}${known.decidedBy ? `: ${known.decidedBy}` : ''}`}) in ${store.file}`
               : `unknown approval ${answer} in ${store.file} (see 'mcp-replay approvals')`,
           );
         }

@@ -81,7 +81,8 @@ describe('mcp-replay approvals without a terminal', () => {
       (err: { code: number; stderr: string }) => err,
     );
     expect(again?.code).toBe(2);
-    expect(again?.stderr).toMatch(/^mcp-replay: approval 1 is no longer pending \(approved\) in .*answer\.db\n$/);
+    // The status and who set it: approved by ci (or expired: cancelled, gateway gone, timeout).
+    expect(again?.stderr).toMatch(/^mcp-replay: approval 1 is no longer pending \(approved: ci\) in .*answer\.db\n$/);
     const check = openStore(db);
     expect([check.getApproval(a.id)?.status, check.getApproval(a.id)?.decidedBy]).toEqual(['approved', 'ci']);
     expect(check.getApproval(b.id)?.status).toBe('rejected');
