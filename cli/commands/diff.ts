@@ -15,6 +15,7 @@ import type { SessionRecord } from '../../store/types.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
+import { shortId } from '../../tui/approvals/format.js';
 import { row, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
@@ -153,7 +154,7 @@ export function printDiffTable(
       v.retryAfterMs !== undefined ? `${v.reason}; retry after ${v.retryAfterMs} ms` : v.reason;
     emit([
       `+${((call.at - origin) / 1000).toFixed(3)}s`,
-      call.session.slice(0, 12),
+      shortId(call.session),
       call.tool,
       a.decision,
       b.decision,

@@ -5,6 +5,7 @@ import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
+import { shortId } from '../../tui/approvals/format.js';
 import { row, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
@@ -44,7 +45,7 @@ export function registerReplay(program: Command): void {
       });
       const out = new Output();
       const summary = new ReplaySummary(policy);
-      const widths = [10, 9, 24, 9];
+      const widths = [10, 12, 24, 9];
       const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
       const liveOf = liveDecisions(() => (opened ? db.get() : undefined));
@@ -97,7 +98,7 @@ export function registerReplay(program: Command): void {
             row(
               [
                 `+${((call.at - origin) / 1000).toFixed(3)}s`,
-                call.session.slice(0, 12),
+                shortId(call.session),
                 call.tool,
                 verdict.decision,
                 reason,

@@ -219,6 +219,13 @@ describe('mcp-replay CLI (built)', () => {
     expect(existsSync(dirname(dirname(missing)))).toBe(false);
   });
 
+  it("replay's table keeps its columns under its header (a session id is cut with …)", () => {
+    const [header, first] = runCli(['replay', '--policy', SEED, SESSION]).stdout.split('\n');
+    expect(first).toMatch(/^\+0\.002s\s+seed-15-cal…\s+invoke_agent_runtime/);
+    expect(first!.indexOf('invoke_agent_runtime')).toBe(header!.indexOf('TOOL'));
+    expect(first!.indexOf('allow')).toBe(header!.indexOf('DECISION'));
+  });
+
   it('replays several sessions as one timeline', () => {
     const copy = tempFile('copy.jsonl', sessionAs('copy-of-seed'));
     const r = runCli(['replay', '--policy', SEED, SESSION, copy]);
