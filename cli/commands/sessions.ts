@@ -6,7 +6,7 @@ import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output, toJson } from '../output.js';
-import { row, table } from '../../engine/visible.js';
+import { row, table, visible, visibleName } from '../../engine/visible.js';
 
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('manage recorded sessions');
@@ -70,9 +70,15 @@ export function registerSessions(program: Command): void {
         let n = 0;
         for (const x of exchanges) {
           n++;
+          // What a peer sent, shown with the characters that would hide or reorder text as escapes.
+          const tool = x.tool === undefined ? undefined : visibleName(x.tool);
           const what =
-            x.tool !== undefined ? `${x.tool} ${truncate(toJson(x.args), 40 - x.tool.length - 1)}` : x.method;
-          const outcome = x.detail ? `${x.outcome}: ${truncate(x.detail.replace(/\s+/g, ' '), 60)}` : x.outcome;
+            tool !== undefined
+              ? `${tool} ${truncate(visible(toJson(x.args)), 40 - tool.length - 1)}`
+              : visible(x.method);
+          const outcome = x.detail
+            ? `${x.outcome}: ${truncate(visible(x.detail.replace(/\s+/g, ' ')), 60)}`
+            : x.outcome;
           const policy = policyColumn ? [policyCell(enforced.get(callKey(x.seq, x.id)))] : [];
           out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...policy, outcome], widths));
         }

@@ -219,6 +219,38 @@ describe('mcp-replay CLI (built)', () => {
     expect(existsSync(dirname(dirname(missing)))).toBe(false);
   });
 
+  it('sessions show escapes what would hide or reorder text in a recorded call', () => {
+    const db = join(tempDir(), 's.db');
+    const lines = [
+      { type: 'session', id: 'bidi', startedAt: '2026-01-01T00:00:00.000Z', transport: 'stdio' },
+      {
+        type: 'message',
+        seq: 0,
+        t: 0,
+        dir: 'c2s',
+        msg: {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'ec\u202eho', arguments: { cmd: 'ls\u200b' } },
+        },
+      },
+      { type: 'message', seq: 1, t: 5, dir: 's2c', msg: { jsonrpc: '2.0', id: 1, result: { content: [] } } },
+    ];
+    expect(
+      runCli([
+        'sessions',
+        'import',
+        tempFile('bidi.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),
+        '--db',
+        db,
+      ]).code,
+    ).toBe(0);
+    const shown = runCli(['sessions', 'show', 'bidi', '--db', db]).stdout;
+    expect(shown).toContain('ec\\u202eho {"cmd":"ls\\u200b"}');
+    expect(shown).not.toMatch(/[\u202e\u200b]/);
+  });
+
   it("replay's table keeps its columns under its header (a session id is cut with …)", () => {
     const [header, first] = runCli(['replay', '--policy', SEED, SESSION]).stdout.split('\n');
     expect(first).toMatch(/^\+0\.002s\s+seed-15-cal…\s+invoke_agent_runtime/);
