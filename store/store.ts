@@ -68,18 +68,31 @@ export function openStore(file: string, options: { mustExist?: boolean; readOnly
       }
     }
   }
-  let db: Db | undefined;
-  try {
-    const fresh = file !== ':memory:' && !existsSync(file);
-    db = new Database(file);
-    if (fresh) chmodSync(file, 0o600);
-    return new Store(db, file);
-  } catch (err) {
-    db?.close();
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${file}: cannot open database: ${(err as Error).message}`);
+  // Several processes opening one new db at once (gateways started together) race to create it,
+  // switch it to WAL and migrate it: a step SQLite answers "locked" without waiting is tried
+  // again (for up to OPEN_BUSY_MS), as the busy timeout does for the others.
+  for (let waited = 0; ; waited += OPEN_RETRY_MS) {
+    let db: Db | undefined;
+    try {
+      const fresh = file !== ':memory:' && !existsSync(file);
+      db = new Database(file);
+      if (fresh) chmodSync(file, 0o600);
+      return new Store(db, file);
+    } catch (err) {
+      db?.close();
+      if (err instanceof InputError) throw err;
+      const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+      if (busy && waited < OPEN_BUSY_MS) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
+        continue;
+      }
+      throw new InputError(`${file}: cannot open database: ${(err as Error).message}`);
+    }
   }
 }
+
+const OPEN_BUSY_MS = 5000;
+const OPEN_RETRY_MS = 50;
 
 /**
  * `mkdir -p` with mode 0700, one level at a time (Node's recursive mkdir never returns for some
