@@ -32,6 +32,12 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [fmt(header), ...rows.map(fmt)];
 }
 
+/** A session id short enough for a column (12 characters; the approvals list, replay's and diff's tables). */
+export function shortId(id: string | null | undefined): string {
+  if (!id) return '-';
+  return id.length <= 12 ? id : id.slice(0, 11) + '…';
+}
+
 /** Pads a row to fixed widths (streaming tables, where rows are not known in advance). */
 export function row(cells: readonly string[], widths: readonly number[]): string {
   return cells

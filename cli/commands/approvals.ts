@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
-import { argsSummary, shortDuration, shortId } from '../../tui/approvals/format.js';
+import { argsSummary, shortDuration } from '../../tui/approvals/format.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { table, visible, visibleName } from '../../engine/visible.js';
+import { shortId, table, visible, visibleName } from '../../engine/visible.js';
 
 interface ApprovalsOptions extends CommonOptions {
   user?: string;

@@ -15,8 +15,7 @@ import type { SessionRecord } from '../../store/types.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { shortId } from '../../tui/approvals/format.js';
-import { row, table } from '../../engine/visible.js';
+import { row, shortId, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface DiffOptions extends CommonOptions {

@@ -5,8 +5,7 @@ import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { shortId } from '../../tui/approvals/format.js';
-import { row, table } from '../../engine/visible.js';
+import { row, shortId, table } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface ReplayOptions extends CommonOptions {

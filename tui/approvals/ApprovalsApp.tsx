@@ -1,8 +1,8 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
-import { argsSummary, argumentsInFull, shortDuration, shortId } from './format.js';
-import { visible, visibleName } from '../../engine/visible.js';
+import { argsSummary, argumentsInFull, shortDuration } from './format.js';
+import { shortId, visible, visibleName } from '../../engine/visible.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
 export interface ApprovalsSource {

@@ -22,12 +22,6 @@ export function argsSummary(args: unknown, width = 40): string {
   return flat.length <= width ? flat : flat.slice(0, width - 1) + '…';
 }
 
-/** A session id short enough for a column (12 characters; the approvals list, replay's and diff's tables). */
-export function shortId(id: string | null | undefined): string {
-  if (!id) return '-';
-  return id.length <= 12 ? id : id.slice(0, 11) + '…';
-}
-
 /** Lines of a call's arguments shown in full under the list, at most (more: `approvals --json`). */
 const FULL_ARGS_LINES = 40;
 

@@ -4,4 +4,4 @@
  */
 export { ApprovalsApp, type ApprovalsAppProps, type ApprovalsSource } from './ApprovalsApp.js';
 export { runApprovalsTui } from './run.js';
-export { argsSummary, argumentsInFull, shortDuration, shortId } from './format.js';
+export { argsSummary, argumentsInFull, shortDuration } from './format.js';
