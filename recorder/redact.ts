@@ -1,3 +1,6 @@
+import { getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { hasDuplicateKeys } from '../engine/sourceLocation.js';
+
 /** Keys whose values are secrets (SPEC §4). */
 export const SECRET_KEY = /(authorization|token|secret|password|api[-_]?key|cookie)/i;
 
@@ -136,6 +139,18 @@ function lineEnd(text: string, from: number): number {
   return end > from && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
 }
 
+/** Whether `text` is `message` as JSON.stringify writes it (false when too deep to write). */
+function writtenAsStringify(text: string, message: unknown): boolean {
+  try {
+    return JSON.stringify(message) === text;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a value stands in a line and what replaces it: offset, length, text. */
+type Edit = [number, number, string];
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What a value in free text becomes: quoted as it was (`{…}` / `[…]` as a JSON string). */
@@ -179,15 +194,81 @@ export class Redactor {
     return this.options.enabled ? this.walk(v, 0) : v;
   }
 
-  /** The text to store for a message line: `text` itself when nothing needed redacting. */
+  /**
+   * The text to store for a message line: `text` itself when nothing needed redacting, else
+   * `text` with each redacted value replaced where it stands. The rest of the line stays as it
+   * was written (key order, spacing, a bare carriage return, a key written twice, an id beyond
+   * 2^53): replay reads the line as the gateway did, and refuses what it refused.
+   */
   apply(text: string, message: unknown): string {
     if (this.keeps(text)) return text;
+    let redacted: unknown;
     if (Array.isArray(message)) {
       const batch = message.map((m) => this.envelope(m));
-      return batch.every((m, i) => m === message[i]) ? text : JSON.stringify(batch);
+      redacted = batch.every((m, i) => m === message[i]) ? message : batch;
+    } else redacted = this.envelope(message);
+    // A key written twice hides its first value from the parsed message: it is redacted in the text.
+    const same = redacted === message;
+    if (same && !hasDuplicateKeys(text, message)) return text;
+    // Written as JSON.stringify writes (what the SDKs send): the redacted message, serialized so, is the line.
+    if (!same && writtenAsStringify(text, message)) return JSON.stringify(redacted);
+    const twice = same || hasDuplicateKeys(text, message);
+    let root: Node | undefined;
+    try {
+      root = parseTree(text);
+    } catch {
+      // Deeper than the parser's stack (JSON.parse's is deeper): the redacted message, re-serialized.
     }
-    const redacted = this.envelope(message);
-    return redacted === message ? text : JSON.stringify(redacted);
+    if (root === undefined) return JSON.stringify(redacted);
+    const edits: Edit[] = [];
+    this.inPlace(root, message, redacted, twice, 0, edits);
+    let out = '';
+    let done = 0;
+    for (const [offset, length, value] of edits) {
+      out += text.slice(done, offset) + value;
+      done = offset + length;
+    }
+    return out + text.slice(done);
+  }
+
+  /**
+   * The edits that turn `node` (the text of `original`) into the text of `redacted`: a value
+   * redaction changed is written anew where it stands; an object or array whose members changed
+   * is descended into. With keys written twice (`twice`), the values the parsed message lost
+   * (all but the last of a key) are redacted on their own, as their key and a body are.
+   */
+  private inPlace(
+    node: Node,
+    original: unknown,
+    redacted: unknown,
+    twice: boolean,
+    depth: number,
+    edits: Edit[],
+  ): void {
+    if (redacted === original && !twice) return;
+    const children = node.children ?? [];
+    if (node.type === 'array' && Array.isArray(redacted) && Array.isArray(original)) {
+      children.forEach((c, i) => this.inPlace(c, original[i], redacted[i], twice, depth + 1, edits));
+      return;
+    }
+    if (node.type === 'object' && isObject(redacted) && isObject(original)) {
+      const last = new Map<string, number>();
+      children.forEach((p, i) => last.set(String(p.children?.[0]?.value), i));
+      children.forEach((p, i) => {
+        const key = String(p.children?.[0]?.value);
+        const value = p.children?.[1];
+        if (value === undefined) return;
+        if (last.get(key) === i) {
+          this.inPlace(value, original[key], redacted[key], twice, depth + 1, edits);
+          return;
+        }
+        const lost = getNodeValue(value) as unknown;
+        const w = this.isSecret(key) ? REDACTED : this.walk(lost, depth + 1);
+        this.inPlace(value, lost, w, twice, depth + 1, edits);
+      });
+      return;
+    }
+    if (redacted !== original) edits.push([node.offset, node.length, JSON.stringify(redacted)]);
   }
 
   /**

@@ -139,11 +139,19 @@ describe('enforce against bypass attempts', () => {
       JSON.stringify(call(6, 'delete_all')),
       JSON.stringify([call(7, 'echo'), call(7, 'delete_all')]), // a batch reusing its own id
       JSON.stringify(call(8, 'echo', { params: { name: 'echo', arguments: [] } })), // arguments not an object
+      // The same refusals with a secret in the line: the recording redacts it and keeps the line
+      // as the gateway read it (it re-serialized the redacted message: replay decided both).
+      '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","name":"delete_all","arguments":{"token":"T9"}}}',
+      '{"jsonrpc":"2.0","id":10,\r"method":"tools/call","params":{"name":"echo","arguments":{"api_key":"T10"}}}',
+      '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"a":{"password":"T11"},"a":1}}}',
     ];
-    const { replies, gatewayDb, policyFile } = await session(lines, 11);
-    expect(replies).toHaveLength(11);
+    const { replies, gatewayDb, policyFile } = await session(lines, 14);
+    expect(replies).toHaveLength(14);
     const store = openStore(gatewayDb, { mustExist: true });
     try {
+      const raw = store.allSessions().flatMap((s) => [...store.records(s.id)].map((r) => JSON.stringify(r)));
+      expect(raw.join('\n')).toMatch(/\[REDACTED\]/);
+      expect(raw.join('\n')).not.toMatch(/T9|T10|T11/);
       const [info] = store.allSessions();
       const live = store.sessionDecisions(info!.id).map((d) => `${d.rpcId} ${d.decision} ${d.rule}`);
       expect(live).toEqual([

@@ -69,7 +69,7 @@ describe('Redactor', () => {
     const out = apply(r, m) as { result: { content: { text: string }[] } };
     expect(JSON.parse(out.result.content[0]!.text)).toEqual({ OPENAI_API_KEY: '[REDACTED]', HOME: '/h' });
     const escaped = '{"id":1,"result":{"\\u0074oken":"t-1"}}';
-    expect(r.apply(escaped, JSON.parse(escaped))).toBe('{"id":1,"result":{"token":"[REDACTED]"}}');
+    expect(r.apply(escaped, JSON.parse(escaped))).toBe('{"id":1,"result":{"\\u0074oken":"[REDACTED]"}}');
   });
 
   it('redacts key: value pairs written in string values (the gateway’s question, a log line, deep JSON text)', () => {
@@ -295,6 +295,63 @@ describe('Redactor on long lines', () => {
     const r = new Redactor({ enabled: true });
     const line = `${'a'.repeat(400_000)} token=SECRET ${'b'.repeat(400_000)}token`;
     expect(r.text(line)).toBe(`${'a'.repeat(400_000)} token=[REDACTED] ${'b'.repeat(400_000)}token`);
+  });
+});
+
+describe('Redactor.apply: the line is stored as written but for the redacted values', () => {
+  const r = new Redactor({ enabled: true });
+  const store = (text: string) => r.apply(text, JSON.parse(text));
+
+  it('keeps key order, spacing, number spellings and an id beyond 2^53 (it re-serialized the message)', () => {
+    const text =
+      '{ "id" : 9007199254740993, "jsonrpc":"2.0", "method":"tools/call",\t"params":{"arguments":{"n":1.0,"e":1e2,"token":"t"},"name":"x"}}';
+    expect(store(text)).toBe(
+      '{ "id" : 9007199254740993, "jsonrpc":"2.0", "method":"tools/call",\t"params":{"arguments":{"n":1.0,"e":1e2,"token":"[REDACTED]"},"name":"x"}}',
+    );
+  });
+
+  it('keeps what makes the gateway refuse a line: a bare carriage return, a key written twice', () => {
+    const cr = '{"jsonrpc":"2.0","id":1,\r"method":"tools/call","params":{"name":"x","arguments":{"api_key":"k"}}}';
+    expect(store(cr)).toBe(cr.replace('"k"', '"[REDACTED]"'));
+    const twice = '{"id":1,"method":"tools/call","params":{"name":"echo","name":"rm","arguments":{"token":"t"}}}';
+    expect(store(twice)).toBe(twice.replace('"t"', '"[REDACTED]"'));
+  });
+
+  it('redacts the values JSON.parse drops: all but the last of a key written twice', () => {
+    // The parsed message holds nothing to redact: it stored the whole line as it was.
+    expect(store('{"id":1,"params":{"token":"SECRET","token":"[REDACTED]"}}')).toBe(
+      '{"id":1,"params":{"token":"[REDACTED]","token":"[REDACTED]"}}',
+    );
+    expect(
+      store('{"id":1,"params":{"a":{"password":"SECRET","password":"p"},"a":1,"b":[{"x":1,"x":{"cookie":"C"}}]}}'),
+    ).toBe(
+      '{"id":1,"params":{"a":{"password":"[REDACTED]","password":"[REDACTED]"},"a":1,"b":[{"x":1,"x":{"cookie":"[REDACTED]"}}]}}',
+    );
+  });
+
+  it('property: the stored line reads as the redacted message, however the line was spaced', () => {
+    const key = fc.constantFrom('token', 'api_key', 'name', 'a', 'text', 'progressToken');
+    const value = jsonValue(key);
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, value, { maxKeys: 4 }),
+        fc.constantFrom(undefined, 1, '\t', ' \r '),
+        (m, space) => {
+          const message = { jsonrpc: '2.0', id: 1, ...m };
+          const text = JSON.stringify(message, null, space);
+          const stored = r.apply(text, message);
+          expect(JSON.parse(stored)).toEqual(JSON.parse(r.apply(JSON.stringify(message), message)));
+          // The rest is kept as written: what lies between the redacted values is in the line, in order.
+          let at = 0;
+          for (const piece of stored.split('"[REDACTED]"')) {
+            at = text.indexOf(piece, at);
+            expect(at).toBeGreaterThanOrEqual(0);
+            at += piece.length;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
