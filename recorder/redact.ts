@@ -207,6 +207,11 @@ export class Redactor {
       const batch = message.map((m) => this.envelope(m));
       redacted = batch.every((m, i) => m === message[i]) ? message : batch;
     } else redacted = this.envelope(message);
+    return this.rewrite(text, message, redacted, 0);
+  }
+
+  /** `text` (the JSON text of `message`) as the text of `redacted`, its redaction: edited in place. */
+  private rewrite(text: string, message: unknown, redacted: unknown, depth: number): string {
     // A key written twice hides its first value from the parsed message: it is redacted in the text.
     const same = redacted === message;
     if (same && !hasDuplicateKeys(text, message)) return text;
@@ -221,7 +226,7 @@ export class Redactor {
     }
     if (root === undefined) return JSON.stringify(redacted);
     const edits: Edit[] = [];
-    this.inPlace(root, message, redacted, twice, 0, edits);
+    this.inPlace(root, message, redacted, twice, depth, edits);
     let out = '';
     let done = 0;
     for (const [offset, length, value] of edits) {
@@ -489,7 +494,6 @@ export class Redactor {
     } catch {
       return s;
     }
-    const w = this.walk(inner, depth + 1);
-    return w === inner ? s : JSON.stringify(w);
+    return this.rewrite(s, inner, this.walk(inner, depth + 1), depth + 1);
   }
 }

@@ -329,6 +329,14 @@ describe('Redactor.apply: the line is stored as written but for the redacted val
     );
   });
 
+  it('does so in JSON text held in a string too (a tool’s text result)', () => {
+    // (A key escaped so that no `token: x` pair shows in the text: the parsed inner JSON has nothing to redact.)
+    const inner = '{"x":{"\\u0074oken":"SECRET"},"x":1, "n": 1.0}';
+    const text = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: inner }] } });
+    const out = JSON.parse(store(text)) as { result: { content: { text: string }[] } };
+    expect(out.result.content[0]!.text).toBe('{"x":{"\\u0074oken":"[REDACTED]"},"x":1, "n": 1.0}');
+  });
+
   it('property: the stored line reads as the redacted message, however the line was spaced', () => {
     const key = fc.constantFrom('token', 'api_key', 'name', 'a', 'text', 'progressToken');
     const value = jsonValue(key);
