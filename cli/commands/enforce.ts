@@ -93,7 +93,8 @@ stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server
 async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
   const [command, ...args] = cmd;
   if (!command) throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD)');
-  const watcher = PolicyWatcher.open(opts.policy);
+  let gateway: EnforcerTap | undefined;
+  const watcher = PolicyWatcher.open(opts.policy, { onReload: () => gateway?.policyReloaded() });
   const db = lazyStore(opts);
   try {
     const store = db.get();
@@ -123,21 +124,20 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
       ...(log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() }),
       ...(opts.shadow && { namespace: SHADOW_NAMESPACE }),
     });
-    taps.push(
-      new EnforcerTap({
-        policy: () => watcher.policy,
-        limiter,
-        store,
-        audit: log && ((d) => log.decision(d)),
-        sessionId,
-        clock,
-        grant,
-        shadow: opts.shadow ?? false,
-        denyAs: opts.denyAs,
-        approvalTimeoutMs: opts.approvalTimeout * 1000,
-        redact: (args) => redactor.value(args),
-      }),
-    );
+    gateway = new EnforcerTap({
+      policy: () => watcher.policy,
+      limiter,
+      store,
+      audit: log && ((d) => log.decision(d)),
+      sessionId,
+      clock,
+      grant,
+      shadow: opts.shadow ?? false,
+      denyAs: opts.denyAs,
+      approvalTimeoutMs: opts.approvalTimeout * 1000,
+      redact: (args) => redactor.value(args),
+    });
+    taps.push(gateway);
     process.stderr.write(
       `mcp-replay: enforcing ${opts.policy}${opts.shadow ? ' (shadow: nothing enforced)' : ''}` +
         `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,

@@ -20,7 +20,7 @@ import {
   rejection,
   type DenyAs,
 } from './responses.js';
-import { filterToolsList } from './toolsList.js';
+import { deniedOutright, filterToolsList } from './toolsList.js';
 
 export interface EnforcerOptions {
   /** The policy in force, read for every call (hot reload swaps it). */
@@ -92,6 +92,15 @@ export class EnforcerTap implements Tap {
   private readonly queue: QueueAsker;
   private elicit: ElicitationAsker | undefined;
   private readonly log: (line: string) => void;
+  /** The session's `initialize` request, while its answer (the server's capabilities) is due. */
+  private initRequest: string | undefined;
+  /** The server declared `tools.listChanged`: the client listens for `notifications/tools/list_changed`. */
+  private serverListChanged = false;
+  /** Every tool name the server listed, and the policy the client's last list was filtered by. */
+  private readonly listed = new Set<string>();
+  private listedUnder: Policy | undefined;
+  /** To tell the client of a reload (from no frame of its own). */
+  private ctx: TapContext | undefined;
 
   constructor(private readonly o: EnforcerOptions) {
     this.grant = o.grant ?? 'unknown';
@@ -100,7 +109,12 @@ export class EnforcerTap implements Tap {
   }
 
   onFrame(frame: Frame, ctx: TapContext): TapAction {
-    if (frame.dir === 's2c' && this.listRequests.size === 0 && this.held.length === 0) {
+    if (
+      frame.dir === 's2c' &&
+      this.listRequests.size === 0 &&
+      this.held.length === 0 &&
+      this.initRequest === undefined
+    ) {
       // Nothing of the server's to rewrite: its answers release their ids once forwarded (settle).
       this.answers.push(frame);
       return undefined;
@@ -123,6 +137,30 @@ export class EnforcerTap implements Tap {
   close(): void {
     this.elicit?.cancelAll('the session ended');
     this.queue.cancelAll();
+  }
+
+  /**
+   * A new policy is in force (hot reload): if it lists or hides a tool the server listed
+   * otherwise than the client was told, the client is sent `notifications/tools/list_changed`
+   * (when the server declared it would send them: else the client listens for none) and lists
+   * the tools again, filtered by the new policy.
+   */
+  policyReloaded(): void {
+    const before = this.listedUnder;
+    if (this.o.shadow || this.clientGone || before === undefined || this.ctx === undefined) return;
+    const policy = this.o.policy();
+    const shown = (p: Policy, tool: string) => deniedOutright(p, tool) === undefined;
+    const changed = [...this.listed].filter((tool) => shown(before, tool) !== shown(policy, tool));
+    if (changed.length === 0) return;
+    this.listedUnder = policy;
+    if (!this.serverListChanged) {
+      this.log(
+        `the new policy lists or hides ${changed.join(', ')}; the client sees that when it lists tools again ` +
+          '(the server declared no tools.listChanged, so the client is not told)',
+      );
+      return;
+    }
+    this.ctx.send('s2c', { jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
   }
 
   /** The client hung up: no call held for approval can be answered or forwarded any more. */
@@ -392,6 +430,8 @@ export class EnforcerTap implements Tap {
   /** The session's `initialize` request: the client's name (the grant) and capabilities, once. */
   private initialize(msg: Msg, ctx: TapContext): void {
     this.initialized = true;
+    this.initRequest = idKey(msg.id);
+    this.ctx = ctx;
     const params = isRecord(msg.params) ? msg.params : {};
     const name = isRecord(params.clientInfo) ? params.clientInfo.name : undefined;
     if (this.o.grant === undefined && typeof name === 'string') this.grant = name;
@@ -416,9 +456,19 @@ export class EnforcerTap implements Tap {
       const key = idKey(m.id);
       const i = this.held.findIndex((h) => h.owed.has(key));
       if (i !== -1) joined.push(...this.held.splice(i, 1)[0]!.answers);
+      if (key === this.initRequest) {
+        this.initRequest = undefined;
+        const caps = isRecord(m.result) && isRecord(m.result.capabilities) ? m.result.capabilities : {};
+        this.serverListChanged = isRecord(caps.tools) && caps.tools.listChanged === true;
+      }
       if (!this.listRequests.delete(key) || !isRecord(m.result)) return m;
       if (this.o.shadow) return m; // --shadow enforces nothing: the agent sees every tool
-      const { result, removed } = filterToolsList(this.o.policy(), m.result);
+      const policy = this.o.policy();
+      const tools = m.result.tools;
+      if (Array.isArray(tools))
+        for (const t of tools) if (isRecord(t) && typeof t.name === 'string') this.listed.add(t.name);
+      this.listedUnder = policy;
+      const { result, removed } = filterToolsList(policy, m.result);
       if (removed.length === 0) return m;
       changed = true;
       return { ...m, result };

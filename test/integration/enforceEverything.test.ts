@@ -1,3 +1,4 @@
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +105,45 @@ describe('enforce in front of server-everything', () => {
       for (const s of seqs) expect(JSON.parse(messages.get(s)!)).toMatchObject({ method: 'tools/call' });
     } finally {
       store.close();
+    }
+  });
+
+  it('a reload that hides or lists a tool tells the client, which lists again (notifications/tools/list_changed)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify(policy));
+    const { client, stderr } = await connect(process.execPath, [
+      cli,
+      'enforce',
+      '--policy',
+      file,
+      '--db',
+      join(dir, 'gw.db'),
+      '--',
+      process.execPath,
+      ...everything,
+    ]);
+    try {
+      let told = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void told++);
+      const names = async () => (await client.listTools()).tools.map((t) => t.name);
+      expect(await names()).not.toContain('get-env');
+      // (server-everything sends one of its own as it starts, before it answers.)
+      const base = told;
+      // A change that lists or hides nothing the server listed: no notification.
+      writeFileSync(file, JSON.stringify({ ...policy, tools: { ...policy.tools, 'not-a-tool': {} } }));
+      await eventually(() => expect(stderr()).toMatch(/reloaded/));
+      expect(told).toBe(base);
+      // get-env allowed, echo hidden.
+      const { echo: _, ...rest } = policy.tools;
+      writeFileSync(file, JSON.stringify({ ...policy, tools: { ...rest, 'get-env': {} } }));
+      await eventually(() => expect(told).toBe(base + 1));
+      const now = await names();
+      expect(now).toContain('get-env');
+      expect(now).not.toContain('echo');
+      expect(told).toBe(base + 1);
+    } finally {
+      await client.close();
     }
   });
 });

@@ -16,7 +16,7 @@ function policyOf(value: unknown): Policy {
 }
 
 function gateway(limiter: Limiter, shadow = false) {
-  const policy = policyOf({
+  let policy = policyOf({
     version: '1',
     default: 'deny',
     tools: { echo: { limits: [{ window: 'minute', max: 1 }] } },
@@ -60,10 +60,52 @@ function gateway(limiter: Limiter, shadow = false) {
     pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }) + '\n'));
   };
   const send = (text: string) => pump.receive('c2s', Buffer.from(text + '\n'));
-  return { wire, raw, call, logged, listTools, send, pump };
+  /** A hot reload to this policy. */
+  const reload = (value: unknown) => {
+    policy = policyOf(value);
+    tap.policyReloaded();
+  };
+  /** The session's handshake; the server answers with these capabilities. */
+  const initialize = (capabilities: unknown) => {
+    send(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { capabilities: {} } }));
+    pump.receive('s2c', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 0, result: { capabilities } }) + '\n'));
+  };
+  return { wire, raw, call, logged, listTools, send, pump, reload, initialize };
 }
 
 describe('EnforcerTap', () => {
+  it('tells the client of a reload that lists or hides a listed tool, if the server declared tools.listChanged', () => {
+    const changed = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
+    const allow = (...tools: string[]) => ({
+      version: '1',
+      default: 'deny',
+      tools: Object.fromEntries(tools.map((t) => [t, {}])),
+    });
+    const g = gateway(new MemoryLimiter());
+    g.initialize({ tools: { listChanged: true } });
+    g.reload(allow('rm')); // nothing listed yet: nothing to tell
+    g.listTools(1, ['echo', 'rm']);
+    const told = () => g.wire.s2c.filter((m) => JSON.stringify(m) === JSON.stringify(changed)).length;
+    expect(told()).toBe(0);
+    g.reload(allow('rm', 'not-listed')); // rm was shown already
+    expect(told()).toBe(0);
+    g.reload(allow('echo'));
+    expect(told()).toBe(1);
+    // A server that declared no listChanged: its client listens for none; the gateway says so.
+    const quiet = gateway(new MemoryLimiter());
+    quiet.initialize({ tools: {} });
+    quiet.listTools(1, ['echo', 'rm']);
+    quiet.reload(allow('rm'));
+    expect(quiet.wire.s2c.filter((m) => JSON.stringify(m) === JSON.stringify(changed))).toEqual([]);
+    expect(quiet.logged.join('\n')).toMatch(/lists or hides echo, rm; .*declared no tools\.listChanged/);
+    // --shadow hides nothing: nothing to tell.
+    const shadow = gateway(new MemoryLimiter(), true);
+    shadow.initialize({ tools: { listChanged: true } });
+    shadow.listTools(1, ['echo', 'rm']);
+    shadow.reload(allow('rm'));
+    expect(shadow.wire.s2c.filter((m) => JSON.stringify(m) === JSON.stringify(changed))).toEqual([]);
+  });
+
   it('a line it rewrites keeps its CRLF terminator', () => {
     const { raw, send } = gateway(new MemoryLimiter());
     const ok = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } };
