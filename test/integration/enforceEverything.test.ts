@@ -112,13 +112,10 @@ describe('enforce in front of server-everything', () => {
     const dir = tempDir();
     const file = join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify(policy));
+    const gateway = ['enforce', '--policy', file, '--db', join(dir, 'gw.db')];
     const { client, stderr } = await connect(process.execPath, [
       cli,
-      'enforce',
-      '--policy',
-      file,
-      '--db',
-      join(dir, 'gw.db'),
+      ...gateway,
       '--',
       process.execPath,
       ...everything,
