@@ -1,4 +1,5 @@
 import { COMPLEX, INVALID, scanEnvelope, type Envelope } from './envelope.js';
+import { idToken, lossyId, RawJson } from './exactId.js';
 
 /** Which way a message travels: client → server or server → client. */
 export type Direction = 'c2s' | 's2c';
@@ -48,13 +49,22 @@ export class Frame {
     readonly synthetic = false,
   ) {}
 
-  /** Builds a frame for a message a tap sends, serialized as the SDK does (`JSON.stringify` + `\n`). */
+  /**
+   * Builds a frame for a message a tap sends, serialized as the SDK does (`JSON.stringify` +
+   * `\n`). A `RawJson` in it (an id as the client wrote it) is written as its text; the frame
+   * then parses its text when asked, as the other side will (the taps see what it sees).
+   */
   static of(dir: Direction, message: unknown, t: number, eol = '\n'): Frame {
-    const text = JSON.stringify(message);
+    const raws = RawJson.written;
+    let text = JSON.stringify(message);
+    const placed = RawJson.written !== raws;
+    if (placed) text = RawJson.place(text);
     const frame = new Frame(dir, Buffer.from(text + eol), t, true);
     frame.textCache = text;
-    frame.parsed = message;
-    frame.didParse = true;
+    if (!placed) {
+      frame.parsed = message;
+      frame.didParse = true;
+    }
     return frame;
   }
 
@@ -112,6 +122,28 @@ export class Frame {
       }
     }
     return this.parsed;
+  }
+
+  /**
+   * The id to write in an answer to `m` (this frame's message, or a member of its batch): its
+   * parsed id, or, when that may not write back as this line has it (`lossyId`: a number beyond
+   * 2^53...), the id's token as a `RawJson`. Free for any other id.
+   */
+  exactId<T>(m: { id?: T }): T | RawJson {
+    const id = m.id;
+    if (!lossyId(id)) return id as T;
+    const v = this.json();
+    let member = -1; // the line's own message
+    if (Array.isArray(v)) member = v.indexOf(m);
+    else if (v !== m) return id as T;
+    const token = member === -1 && Array.isArray(v) ? undefined : idToken(this.text(), member);
+    return token === undefined ? (id as T) : new RawJson(token);
+  }
+
+  /** `exactId` of `messages()[k]` (the message of `heads()[k]`). */
+  exactIdAt(k: number): unknown {
+    const m = this.messages()[k];
+    return m === undefined ? undefined : this.exactId(m);
   }
 
   /** The JSON-RPC messages in this frame: one, the members of a batch, or none if not JSON. */

@@ -1,4 +1,5 @@
 import { INVALID, envelopeIsRequest, envelopeIsResponse, type Envelope } from './envelope.js';
+import { lossyId } from './exactId.js';
 import { Frame, isRequest, type Direction } from './frame.js';
 import { LineSplitter } from './lineSplitter.js';
 import { visibleName } from '../engine/visible.js';
@@ -154,7 +155,7 @@ export class Pump {
         out.sent.push(frame);
         out.c2s.push(bytes[k]!);
       }
-      for (const m of requests) this.refuse(m.id, this.options.taps.length, err);
+      for (const m of requests) this.refuse(frame.exactId(m), this.options.taps.length, err);
     });
     for (const tap of this.options.taps) this.guard(() => tap.flush?.());
   }
@@ -169,13 +170,22 @@ export class Pump {
   }
 
   private track(out: { sent: Frame[]; received: Frame[] }): void {
+    // An id a double may not hold exactly is kept as written too (answered so if the server dies).
     for (const frame of out.received) {
       const heads = frame.heads();
-      if (heads !== INVALID) for (const e of heads) if (envelopeIsResponse(e)) this.pending.answered(e.id);
+      if (heads === INVALID) continue;
+      for (let k = 0; k < heads.length; k++) {
+        const { id } = heads[k]!;
+        if (envelopeIsResponse(heads[k]!)) this.pending.answered(id, lossyId(id) ? frame.exactIdAt(k) : id);
+      }
     }
     for (const frame of out.sent) {
       const heads = frame.heads();
-      if (heads !== INVALID) for (const e of heads) if (envelopeIsRequest(e)) this.pending.sent(e.id);
+      if (heads === INVALID) continue;
+      for (let k = 0; k < heads.length; k++) {
+        const { id } = heads[k]!;
+        if (envelopeIsRequest(heads[k]!)) this.pending.sent(id, lossyId(id) ? frame.exactIdAt(k) : id);
+      }
     }
   }
 
@@ -197,7 +207,7 @@ export class Pump {
         this.options.onTapError?.(err, `${taps[i]!.name ?? `tap ${i + 1}`}, on ${describe(frame)}`);
         if (!taps[i]!.failClosed || frame.dir !== 'c2s') continue;
         // A gatekeeping tap that fails lets nothing through: its requests are refused, not forwarded.
-        for (const m of frame.messages()) if (isRequest(m)) this.refuse(m.id, i, err);
+        for (const m of frame.messages()) if (isRequest(m)) this.refuse(frame.exactId(m), i, err);
         return;
       }
       Object.assign(replaced.notes, frame.notes);
@@ -205,7 +215,7 @@ export class Pump {
     }
     if (frame.dir === 'c2s') {
       if (this.serverGone) {
-        for (const m of frame.messages()) if (isRequest(m)) this.answerGone(m.id);
+        for (const m of frame.messages()) if (isRequest(m)) this.answerGone(frame.exactId(m));
         return;
       }
       this.out!.sent.push(frame);
@@ -213,7 +223,10 @@ export class Pump {
     this.out![frame.dir].push(frame.bytes);
   }
 
-  /** Answers a request the server will never answer (it is gone), from the server's edge. */
+  /**
+   * Answers a request the server will never answer (it is gone), from the server's edge. `id`:
+   * as the client wrote it (Frame.exactId), as for `refuse`.
+   */
   private answerGone(id: unknown): void {
     // The server died in the middle of a line: our answers start on a line of their own (glued
     // to the fragment, the client could read neither).

@@ -106,6 +106,13 @@ export function isFirstInitialize(msg: Record<string, unknown>, initialized: boo
  * Request ids in flight from the client to the server. A second request reusing an id still in
  * flight is a bypass attempt (answers could be matched to the wrong call): reject it. Ids compare
  * by their text, so `1` and `"1"` collide too (a lenient server might merge them).
+ *
+ * The text of the parsed id: `9007199254740993` and `9007199254740992` (beyond 2^53, one double)
+ * collide too, on purpose. A server that reads ids as doubles (any JavaScript one) answers both
+ * with one id, and the gateway matches the server's answers by the parsed id (the `tools/list`
+ * it must filter, the batch its answers join): two such requests in flight at once would let
+ * one answer pass for the other's (an unfiltered tool list). Only the answers the gateway writes
+ * carry the id's exact token (Frame.exactId).
  */
 export class InFlightRequests {
   private readonly ids = new Set<string>();

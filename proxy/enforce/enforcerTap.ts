@@ -5,6 +5,7 @@ import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
 import { INVALID } from '../envelope.js';
+import { lossyId, RawJson } from '../exactId.js';
 import { Frame, isRequest, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
@@ -18,6 +19,7 @@ import {
   failClosed,
   isDenial,
   rejection,
+  type AnswerId,
   type DenyAs,
 } from './responses.js';
 import { deniedOutright, filterToolsList } from './toolsList.js';
@@ -58,6 +60,14 @@ function serializes(v: unknown): boolean {
 }
 /** A request (a method and an id): the server owes it an answer. */
 const isRequestMsg = (m: unknown): m is Msg & { id: RequestId } => isRecord(m) && isRequest(m);
+/**
+ * A message of `frame` (a batch's member) to write anew: its id as the line has it when the
+ * parsed one may not write back so (`Frame.exactId`), so the other side gets the id sent.
+ */
+const withExactId = (frame: Frame, m: unknown): unknown =>
+  isRecord(m) && lossyId(m.id) ? { ...m, id: frame.exactId(m) } : m;
+/** An answer's id as it is written: in a message the client reads. */
+const idText = (id: AnswerId): string => (id instanceof RawJson ? id.text : JSON.stringify(id));
 
 /**
  * The live gateway (SPEC §3) as a tap next to the server: every client `tools/call` is decided
@@ -121,7 +131,7 @@ export class EnforcerTap implements Tap {
     }
     const json = frame.json();
     if (frame.dir === 'c2s') return this.fromClient(frame, json, ctx);
-    return json === NOT_JSON ? undefined : this.fromServer(json, ctx);
+    return json === NOT_JSON ? undefined : this.fromServer(frame, json, ctx);
   }
 
   /** The batch was forwarded: the ids the server answered in it may be used again. */
@@ -183,7 +193,7 @@ export class EnforcerTap implements Tap {
     if (refused !== undefined) {
       const answers = (Array.isArray(json) ? json : [json])
         .filter(isRequestMsg)
-        .map((m) => rejection(m.id, INVALID_REQUEST, `${refused}; refused by mcp-replay`));
+        .map((m) => rejection(frame.exactId(m), INVALID_REQUEST, `${refused}; refused by mcp-replay`));
       if (answers.length > 0) ctx.send('s2c', Array.isArray(json) ? answers : answers[0]);
       else this.log(`dropped a client line: ${refused}`);
       return { drop: true };
@@ -203,7 +213,7 @@ export class EnforcerTap implements Tap {
       kept = json.filter((m) =>
         Array.isArray(m)
           ? (this.reply(ctx, rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
-          : this.admit(m, frame, () => Frame.of('c2s', m, frame.t), ctx),
+          : this.admit(m, frame, () => Frame.of('c2s', withExactId(frame, m), frame.t), ctx),
       );
     } finally {
       this.collecting = undefined;
@@ -214,7 +224,7 @@ export class EnforcerTap implements Tap {
       else this.held.push({ owed: new Set(owed), answers });
     }
     if (kept.length === json.length) return undefined;
-    return kept.length === 0 ? { drop: true } : { replace: kept };
+    return kept.length === 0 ? { drop: true } : { replace: kept.map((m) => withExactId(frame, m)) };
   }
 
   /**
@@ -239,7 +249,10 @@ export class EnforcerTap implements Tap {
     const check = inspectClientMessage(msg);
     switch (check.kind) {
       case 'reject':
-        this.reply(ctx, rejection(check.id, check.code, check.message));
+        this.reply(
+          ctx,
+          rejection(check.id === null ? null : frame.exactId(msg as { id: RequestId }), check.code, check.message),
+        );
         return false;
       case 'drop':
         this.log(`dropped a client message: ${check.reason}`);
@@ -250,22 +263,33 @@ export class EnforcerTap implements Tap {
       case 'other': {
         const m = msg as Msg;
         if (typeof m.method !== 'string' || m.id === undefined || m.id === null) return true;
-        if (!this.claim(m.id as RequestId, ctx)) return false;
+        if (!this.claim(m.id as RequestId, frame, m, ctx)) return false;
         if (m.method === 'tools/list') this.listRequests.add(idKey(m.id));
         return true;
       }
       case 'call':
-        if (!this.claim(check.id, ctx)) return false;
-        return this.call({ tool: check.tool, args: check.args }, check.id, frame, alone, ctx);
+        if (!this.claim(check.id, frame, msg as Msg, ctx)) return false;
+        return this.call({ tool: check.tool, args: check.args }, check.id, frame, msg as Msg, alone, ctx);
     }
   }
 
-  /** A request id still in flight cannot be reused: answers could be matched to the wrong call. */
-  private claim(id: RequestId, ctx: TapContext): boolean {
+  /**
+   * A request id still in flight cannot be reused: answers could be matched to the wrong call.
+   * `msg`, of `frame`: the request, for its id as written.
+   */
+  private claim(id: RequestId, frame: Frame, msg: Msg, ctx: TapContext): boolean {
     if (this.inFlight.claim(id)) return true;
+    const exact = frame.exactId(msg as { id: RequestId });
+    // Ids beyond 2^53 compare as the doubles they read as: a server reading them so (any
+    // JavaScript one) could not tell the two requests apart either.
+    const same = lossyId(id) ? ' (or one read as the same number)' : '';
     this.reply(
       ctx,
-      rejection(id, INVALID_REQUEST, `request id ${JSON.stringify(id)} is already in flight; refused by mcp-replay`),
+      rejection(
+        exact,
+        INVALID_REQUEST,
+        `request id ${idText(exact)}${same} is already in flight; refused by mcp-replay`,
+      ),
     );
     return false;
   }
@@ -276,10 +300,12 @@ export class EnforcerTap implements Tap {
     else ctx.send('s2c', message);
   }
 
+  /** `msg`: the request, of `frame` (its id as written answers it). */
   private call(
     what: { tool: string; args: unknown },
     id: RequestId,
     frame: Frame,
+    msg: Msg,
     alone: () => Frame,
     ctx: TapContext,
   ): boolean {
@@ -288,11 +314,12 @@ export class EnforcerTap implements Tap {
     const seq = frame.notes.seq ?? null;
     const verdict = this.decide(call, now, seq, id, { consumeOnApproval: this.o.shadow });
     if (this.o.shadow || verdict.decision === 'allow') return true;
+    const exact = frame.exactId(msg as { id: RequestId });
     if (isDenial(verdict)) {
-      this.answer(id, verdict, ctx);
+      this.answer(id, exact, verdict, ctx);
       return false;
     }
-    void this.approve(call, verdict, now, seq, id, alone, ctx);
+    void this.approve(call, verdict, now, seq, id, exact, alone, ctx);
     return false;
   }
 
@@ -341,9 +368,15 @@ export class EnforcerTap implements Tap {
     });
   }
 
-  private answer(id: RequestId, v: Verdict & { decision: 'deny' | 'throttle' }, ctx: TapContext): void {
+  /** Answers the call of request id `id` (written `exact`) with a denial. */
+  private answer(
+    id: RequestId,
+    exact: AnswerId,
+    v: Verdict & { decision: 'deny' | 'throttle' },
+    ctx: TapContext,
+  ): void {
     this.inFlight.release(id);
-    this.reply(ctx, denialResponse(id, v, this.o.denyAs));
+    this.reply(ctx, denialResponse(exact, v, this.o.denyAs));
   }
 
   /**
@@ -356,6 +389,7 @@ export class EnforcerTap implements Tap {
     now: number,
     seq: number | null,
     id: RequestId,
+    exact: AnswerId,
     alone: () => Frame,
     ctx: TapContext,
   ) {
@@ -393,13 +427,13 @@ export class EnforcerTap implements Tap {
     if (!outcome.approved) {
       const denied = approvalDenied(v, outcome.why);
       this.auditQuietly(call, denied, now, seq, id);
-      return this.answer(id, denied, ctx);
+      return this.answer(id, exact, denied, ctx);
     }
     // Decided again at the call's own time: the counters may have filled while the human thought.
     const final = this.decide(call, now, seq, id, { consumeOnApproval: true }, false);
     if (isDenial(final)) {
       this.auditQuietly(call, final, now, seq, id);
-      return this.answer(id, final, ctx);
+      return this.answer(id, exact, final, ctx);
     }
     let forward: Frame;
     try {
@@ -407,7 +441,7 @@ export class EnforcerTap implements Tap {
     } catch (err) {
       const failed = failClosed(err); // the call cannot be written out alone (nested too deep)
       this.auditQuietly(call, failed, now, seq, id);
-      return this.answer(id, failed, ctx);
+      return this.answer(id, exact, failed, ctx);
     }
     this.auditQuietly(
       call,
@@ -446,7 +480,7 @@ export class EnforcerTap implements Tap {
    * A server frame while a `tools/list` is pending (its result may lose tools) or answers of ours
    * wait for the server's answer to a batch (they join it).
    */
-  private fromServer(json: unknown, ctx: TapContext): TapAction {
+  private fromServer(frame: Frame, json: unknown, ctx: TapContext): TapAction {
     const list = Array.isArray(json) ? json : [json];
     let changed = false;
     const joined: unknown[] = [];
@@ -471,7 +505,7 @@ export class EnforcerTap implements Tap {
       const { result, removed } = filterToolsList(policy, m.result);
       if (removed.length === 0) return m;
       changed = true;
-      return { ...m, result };
+      return { ...m, id: frame.exactId(m), result };
     });
     if (joined.length > 0) {
       // The server answered the batch as one array: ours join it. It answered the members one by
@@ -482,6 +516,7 @@ export class EnforcerTap implements Tap {
       } else for (const a of joined) ctx.send('s2c', a);
     }
     if (!changed) return undefined;
-    return { replace: Array.isArray(json) ? out : out[0] };
+    // Written anew: the server's ids as it wrote them.
+    return { replace: Array.isArray(json) ? out.map((m) => withExactId(frame, m)) : out[0] };
   }
 }

@@ -5,6 +5,15 @@ import type {
   RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Verdict } from '../../engine/types.js';
+import type { RawJson } from '../exactId.js';
+
+/**
+ * The id an answer of the gateway carries: the request's parsed id, or, when that would not
+ * write back as the client wrote it, its token (`Frame.exactId`).
+ */
+export type AnswerId = RequestId | RawJson;
+/** A JSON-RPC response whose id is an `AnswerId`. */
+export type Answer<T extends { id?: RequestId }> = Omit<T, 'id'> & { id: AnswerId };
 
 /** The `_meta` key of a denied call's result (SPEC §3). */
 export const DECISION_META = 'mcp-replay/decision';
@@ -56,7 +65,7 @@ export function denialResult(v: Denial): CallToolResult {
 }
 
 /** The JSON-RPC error of `--deny-as error`: -32001 deny, -32029 throttle with `data.retryAfterMs`. */
-export function denialError(id: RequestId, v: Denial): JSONRPCErrorResponse {
+export function denialError(id: AnswerId, v: Denial): Answer<JSONRPCErrorResponse> {
   return {
     jsonrpc: '2.0',
     id,
@@ -66,10 +75,10 @@ export function denialError(id: RequestId, v: Denial): JSONRPCErrorResponse {
 
 /** The whole response message to a denied or throttled `tools/call` with id `id`. */
 export function denialResponse(
-  id: RequestId,
+  id: AnswerId,
   v: Denial,
   denyAs: DenyAs = 'result',
-): JSONRPCResultResponse | JSONRPCErrorResponse {
+): Answer<JSONRPCResultResponse> | Answer<JSONRPCErrorResponse> {
   return denyAs === 'error' ? denialError(id, v) : { jsonrpc: '2.0', id, result: denialResult(v) };
 }
 
@@ -93,7 +102,7 @@ export function failClosed(err: unknown): Denial {
 }
 
 /** A JSON-RPC error for a message rejected before any policy applies (malformed, a bypass attempt). */
-export function rejection(id: RequestId | null, code: number, message: string): JSONRPCErrorResponse {
+export function rejection(id: AnswerId | null, code: number, message: string): Answer<JSONRPCErrorResponse> {
   // The SDK's type wants an id; JSON-RPC answers null when the request's id could not be read.
-  return { jsonrpc: '2.0', id: id as RequestId, error: { code, message } };
+  return { jsonrpc: '2.0', id: id as AnswerId, error: { code, message } };
 }

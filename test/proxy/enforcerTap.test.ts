@@ -266,6 +266,89 @@ describe('EnforcerTap', () => {
   });
 });
 
+describe('EnforcerTap: ids JSON.parse does not read exactly', () => {
+  // 2^53 + 1 and 2^53 + 3 read as 2^53 and 2^53 + 4; a client keeping exact integers (Python's
+  // json, Go's UseNumber) matches an answer by the id it wrote.
+  const A = '9007199254740993';
+  const B = '9007199254740995';
+  const req = (id: string, method: string, params?: object) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"${method}"${params ? `,"params":${JSON.stringify(params)}` : ''}}`;
+  const tool = (id: string, name: string) => req(id, 'tools/call', { name, arguments: {} });
+  /** The id tokens of the lines (or of a line's batch members) written to a side. */
+  const idsOf = (text: string) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [...l.matchAll(/\{"jsonrpc":"2\.0","id":([^,]*),/g)].map((m) => m[1]).join(' '));
+
+  it('answers a denied, throttled, malformed, duplicated or refused request with its id as written', () => {
+    const { raw, send } = gateway(new MemoryLimiter());
+    send(tool(A, 'nope')); // default deny
+    send(tool('1', 'echo'));
+    send(tool('123456789012345678901234567890', 'echo')); // throttled: echo is once a minute
+    send(req('1.10', 'tools/call', { arguments: {} })); // no name: -32602
+    send(req('18014398509481984', 'ping'));
+    send(req('18014398509481985', 'ping')); // reads as 2^54, in flight: refused
+    send(`{"jsonrpc":"2.0","id":${A},"id":${B},"method":"ping"}`); // a key written twice: refused whole
+    expect(raw.c2s.trim().split('\n')).toHaveLength(2);
+    expect(idsOf(raw.s2c)).toEqual([
+      '9007199254740993',
+      '123456789012345678901234567890',
+      '1.10',
+      '18014398509481985',
+      B,
+    ]);
+    expect(raw.s2c).toMatch(/"request id 18014398509481985 \(or one read as the same number\) is already in flight/);
+  });
+
+  it('a batch: its refused members answered with their ids, the rest forwarded with theirs', () => {
+    const { raw, send, pump } = gateway(new MemoryLimiter());
+    send(`[${tool(A, 'echo')},${tool(B, 'nope')},${req('7', 'ping')}]`);
+    expect(raw.c2s).toBe(`[${tool(A, 'echo')},${req('7', 'ping')}]\n`);
+    // A server keeping exact ids answers with them; ours joins its array.
+    pump.receive(
+      's2c',
+      Buffer.from(`[{"jsonrpc":"2.0","id":7,"result":{}},{"jsonrpc":"2.0","id":${A},"result":{}}]\n`),
+    );
+    expect(idsOf(raw.s2c)).toEqual([`7 ${A} ${B}`]);
+  });
+
+  it("a filtered tools/list keeps the server's id as it wrote it", () => {
+    const { raw, send, pump } = gateway(new MemoryLimiter());
+    send(req(A, 'tools/list'));
+    const tools = ['echo', 'nope'].map((name) => ({ name, inputSchema: { type: 'object' } }));
+    pump.receive('s2c', Buffer.from(`{"jsonrpc":"2.0","id":${A},"result":${JSON.stringify({ tools })}}\n`));
+    expect(raw.s2c).toBe(`{"jsonrpc":"2.0","id":${A},"result":{"tools":[${JSON.stringify(tools[0])}]}}\n`);
+  });
+
+  it('a call held for approval: rejected, it is answered with its id as written; approved, forwarded so', async () => {
+    const store = openStore(':memory:');
+    const tap = new EnforcerTap({
+      policy: () => policyOf({ version: '1', default: 'deny', tools: { deploy: { action: 'require_approval' } } }),
+      limiter: new MemoryLimiter(),
+      store,
+      sessionId: 's',
+      clock: new SessionClock(),
+      shadow: false,
+      denyAs: 'error',
+      approvalTimeoutMs: 5000,
+      log: () => undefined,
+    });
+    const out = { c2s: '', s2c: '' };
+    const pump = new Pump({ taps: [tap], clock: () => 1000, write: (dir, b) => void (out[dir] += b.toString()) });
+    pump.receive('c2s', Buffer.from(`${tool(A, 'deploy')}\n[${req('1', 'ping')},${tool(B, 'deploy')}]\n`));
+    const [first, second] = store.pendingApprovals(Date.now());
+    store.resolveApproval(first!.id, 'rejected', 'alice', Date.now());
+    store.resolveApproval(second!.id, 'approved', 'alice', Date.now());
+    await vi.waitFor(() => expect(out.s2c).toMatch(/\n$/), { timeout: 4000 });
+    await vi.waitFor(() => expect(out.c2s.trim().split('\n')).toHaveLength(2), { timeout: 4000 });
+    expect(out.s2c).toMatch(new RegExp(`^\\{"jsonrpc":"2.0","id":${A},"error":\\{"code":-32001,.*rejected by alice`));
+    expect(out.c2s.trim().split('\n')[1]).toBe(tool(B, 'deploy'));
+    tap.close();
+    store.close();
+  });
+});
+
 describe('EnforcerTap: the approvals queue', () => {
   it('stores the arguments of a call waiting for a human redacted; the call still goes out as sent', async () => {
     const store = openStore(':memory:');

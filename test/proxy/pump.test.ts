@@ -248,4 +248,60 @@ describe('Pump', () => {
     expect(JSON.parse(answer!)).toMatchObject({ id: 1, error: { code: -32000 } });
     expect(rest).toBe('');
   });
+
+  it('answers the requests a dead server owed with their ids as the client wrote them, two a double cannot tell apart too', () => {
+    const { pump, to } = harness([]);
+    // 2^53 + 1 reads as 2^53, as does 2^53 itself; 1.10 writes back 1.1.
+    const requests = ['9007199254740993', '9007199254740992', '1.10', '123456789012345678901234567890'].map(
+      (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"x"}}\n`,
+    );
+    pump.receive('c2s', Buffer.from(requests[0]! + requests[1]!));
+    pump.receive('c2s', Buffer.from(`[${requests[2]!.trim()},${requests[3]!.trim()}]\n`));
+    pump.serverExited(1, null);
+    pump.receive('c2s', Buffer.from('{"jsonrpc":"2.0","id":18014398509481985,"method":"ping"}\n'));
+    const ids = to('s2c')
+      .trim()
+      .split('\n')
+      .map((l) => /^\{"jsonrpc":"2.0","id":([^,]*),"error":\{"code":-32000,/.exec(l)?.[1]);
+    expect(ids).toEqual([
+      '9007199254740993',
+      '9007199254740992',
+      '1.10',
+      '123456789012345678901234567890',
+      '18014398509481985',
+    ]);
+  });
+
+  it("a dead server's answer settles one of two requests it read as one id: the other still gets its own", () => {
+    const { pump, to } = harness([]);
+    pump.receive(
+      'c2s',
+      Buffer.from(
+        '{"jsonrpc":"2.0","id":9007199254740993,"method":"a"}\n{"jsonrpc":"2.0","id":9007199254740992,"method":"b"}\n',
+      ),
+    );
+    // What a server reading ids as doubles writes for either.
+    pump.receive('s2c', Buffer.from('{"jsonrpc":"2.0","id":9007199254740992,"result":{}}\n'));
+    expect(pump.pendingCount).toBe(1);
+    pump.serverExited(1, null);
+    expect(to('s2c').trim().split('\n')[1]).toMatch(/^\{"jsonrpc":"2.0","id":9007199254740993,"error"/);
+  });
+
+  it('a gatekeeper that fails refuses a request with its id as written', () => {
+    const gate: Tap = {
+      failClosed: true,
+      onFrame: (f) => {
+        if (f.dir === 'c2s') throw new Error('boom');
+        return undefined;
+      },
+    };
+    const { pump, to } = harness([gate]);
+    pump.receive(
+      'c2s',
+      Buffer.from('[{"jsonrpc":"2.0","id":"a","method":"x"},{"jsonrpc":"2.0","id":9007199254740993,"method":"x"}]\n'),
+    );
+    expect(to('s2c')).toMatch(
+      /^\{"jsonrpc":"2.0","id":"a",.*\n\{"jsonrpc":"2.0","id":9007199254740993,"error":\{"code":-32603,/,
+    );
+  });
 });
