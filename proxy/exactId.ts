@@ -100,3 +100,38 @@ export function idToken(text: string, member: number): string | undefined {
   }
   return token;
 }
+
+/**
+ * The text of each member of the JSON array `text` (a batch line JSON.parse read), as written:
+ * what the gateway forwards of a batch it thinned, so that the members it lets through reach the
+ * server byte for byte (re-serialized, `1.0` would be `1`, a number beyond 2^53 rounded, `\u`
+ * escapes written out). Undefined if `text` is not an array. A scan of tokens: no depth limit.
+ */
+export function memberTexts(text: string): string[] | undefined {
+  const s = createScanner(text, true);
+  const members: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let end = -1;
+  for (let k = s.scan(); k !== EOF; k = s.scan()) {
+    const offset = s.getTokenOffset();
+    if (depth === 0 && k !== OPEN_BRACKET) return undefined;
+    const level = depth;
+    if (k === OPEN_BRACE || k === OPEN_BRACKET) depth++;
+    else if (k === CLOSE_BRACE || k === CLOSE_BRACKET) depth--;
+    if (level !== 1) {
+      if (level > 1) end = offset + s.getTokenLength();
+      continue;
+    }
+    // Inside the batch, between its members: a comma or the batch's end closes one.
+    if (k === COMMA || k === CLOSE_BRACKET) {
+      if (start !== -1) members.push(text.slice(start, end));
+      start = -1;
+      if (k === CLOSE_BRACKET) return members;
+    } else {
+      if (start === -1) start = offset;
+      end = offset + s.getTokenLength();
+    }
+  }
+  return undefined;
+}

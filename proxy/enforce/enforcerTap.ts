@@ -5,7 +5,7 @@ import type { Limiter, ToolCall, Verdict } from '../../engine/types.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import type { Store } from '../../store/store.js';
 import { INVALID } from '../envelope.js';
-import { lossyId, RawJson } from '../exactId.js';
+import { lossyId, memberTexts, RawJson } from '../exactId.js';
 import { Frame, isRequest, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
@@ -207,24 +207,33 @@ export class EnforcerTap implements Tap {
     // answers to the others make one array: sent now if the server owes no answer to the batch,
     // else joined to the server's (a call held for approval is answered on its own, later).
     const answers: unknown[] = [];
-    let kept: unknown[];
+    const keptAt: number[] = [];
+    // What goes on of the batch goes as the client wrote it (re-serialized, numbers could change).
+    let texts: string[] | undefined | null = null;
+    const asWritten = (i: number): unknown => {
+      if (texts === null) texts = memberTexts(frame.text());
+      const text = texts?.length === json.length ? texts[i] : undefined;
+      return text === undefined ? withExactId(frame, json[i]) : new RawJson(text);
+    };
     this.collecting = answers;
     try {
-      kept = json.filter((m) =>
-        Array.isArray(m)
+      json.forEach((m, i) => {
+        const admitted = Array.isArray(m)
           ? (this.reply(ctx, rejection(null, INVALID_REQUEST, 'nested JSON-RPC batch')), false)
-          : this.admit(m, frame, () => Frame.of('c2s', withExactId(frame, m), frame.t), ctx),
-      );
+          : this.admit(m, frame, () => Frame.of('c2s', asWritten(i), frame.t), ctx);
+        if (admitted) keptAt.push(i);
+      });
     } finally {
       this.collecting = undefined;
     }
+    const kept = keptAt.map((i) => json[i] as unknown);
     if (answers.length > 0) {
       const owed = kept.filter(isRequestMsg).map((m) => idKey(m.id));
       if (owed.length === 0) ctx.send('s2c', answers);
       else this.held.push({ owed: new Set(owed), answers });
     }
     if (kept.length === json.length) return undefined;
-    return kept.length === 0 ? { drop: true } : { replace: kept.map((m) => withExactId(frame, m)) };
+    return kept.length === 0 ? { drop: true } : { replace: keptAt.map(asWritten) };
   }
 
   /**

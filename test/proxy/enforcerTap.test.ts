@@ -140,6 +140,18 @@ describe('EnforcerTap', () => {
     expect(raw.c2s).toBe(batch + '\n');
   });
 
+  it('forwards what it lets through of a batch it thins as the client wrote it (it re-serialized the members)', () => {
+    const { raw, wire, send } = gateway(new MemoryLimiter());
+    const echo =
+      '{ "jsonrpc":"2.0", "id":1, "method":"tools/call", "params":{"name":"echo","arguments":{"n":1.0,"big":9007199254740993,"s":"\\u00e9"}}}';
+    const denied = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope","arguments":{}}}';
+    const ping =
+      '{"jsonrpc":"2.0","id":3,"method":"ping","params":{"d":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}}';
+    send(`[ ${echo} ,\t${denied}, ${ping} ]`);
+    expect(raw.c2s).toBe(`[${echo},${ping}]\n`);
+    expect(wire.s2c).toEqual([]); // the denial waits for the server's answer to join it
+  });
+
   it('fails closed: a limiter that throws denies the call, names the failure, and keeps serving', () => {
     const broken: Limiter = {
       wait: () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { idToken, lossyId, RawJson } from '../../proxy/exactId.js';
+import { idToken, lossyId, memberTexts, RawJson } from '../../proxy/exactId.js';
 import { Frame } from '../../proxy/frame.js';
 import { PendingRequests } from '../../proxy/pendingRequests.js';
 
@@ -40,6 +40,29 @@ describe('idToken', () => {
         if (typeof parsed === 'number') expect(Number(found)).toBe(parsed);
         else expect(found).toBeUndefined();
         expect(idToken(`[null,${line}]`, 1)).toBe(found);
+      }),
+    );
+  });
+});
+
+describe('memberTexts', () => {
+  it('gives each member of a batch as written, whatever its spacing; nothing for what is not an array', () => {
+    expect(memberTexts('[ {"a": 1.0} ,\t2e1,"x,]",[[]] , {"b":[{},{"c":"]"}]}]')).toEqual([
+      '{"a": 1.0}',
+      '2e1',
+      '"x,]"',
+      '[[]]',
+      '{"b":[{},{"c":"]"}]}',
+    ]);
+    expect(memberTexts('[]')).toEqual([]);
+    expect(memberTexts('{"a":[1]}')).toBeUndefined();
+  });
+
+  it('property: the members read as JSON.parse reads the batch', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.constantFrom(undefined, 1, '\t'), (batch, space) => {
+        const texts = memberTexts(JSON.stringify(batch, null, space))!;
+        expect(texts.map((t) => JSON.parse(t) as unknown)).toEqual(JSON.parse(JSON.stringify(batch)));
       }),
     );
   });
