@@ -64,7 +64,8 @@ export function registerSessions(program: Command): void {
         out.line('');
         const policyColumn = enforced.size > 0;
         // As wide as its longest cell (`approval→allow (shadow)`): the audit is known before the rows.
-        const policyWidth = Math.max('POLICY'.length, ...[...enforced.values()].map((d) => policyCell(d).length));
+        let policyWidth = 'POLICY'.length;
+        for (const d of enforced.values()) policyWidth = Math.max(policyWidth, policyCell(d).length);
         const widths = policyColumn ? [6, 10, 40, 10, policyWidth] : [6, 10, 40, 10];
         out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(policyColumn ? ['POLICY'] : []), 'OUTCOME'], widths));
         let n = 0;
