@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,14 +23,19 @@ function dbWith(name: string, sql: string): string {
   return file;
 }
 
-/** The built CLI, its output kept whole (runCli's spawnSync stops at 1 MB). */
-function run(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    timeout: 60_000,
-  });
+/** The built CLI, its output kept whole (runCli's spawnSync stops at 1 MB); `sh`: a shell line before it. */
+function run(args: readonly string[], sh?: string): { code: number | null; stdout: string; stderr: string } {
+  const argv = [CLI, ...args];
+  const r = spawnSync(
+    sh === undefined ? process.execPath : 'sh',
+    sh === undefined ? argv : ['-c', `${sh}; exec "$0" "$@"`, process.execPath, ...argv],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -67,5 +72,52 @@ describe('reading a db at scale', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4 + MANY);
     expect(lines.at(-1)).toMatch(/^129999\s+129\.999\s+echo \{\}\s+-\s+allow\s+no response$/);
+  });
+
+  it('replay and diff of 70,000 sessions one after the other: each is read when the timeline reaches it', () => {
+    // Better-sqlite3 counts open iterators in 16 bits: 65,536 sessions iterated at once failed
+    // ("This database connection is busy executing a query"), after minutes of superlinear reads.
+    const n = 70_000;
+    const db = dbWith(
+      'sessions.db',
+      `${count(n)} INSERT INTO sessions (id, started_at, transport)
+         SELECT printf('S%07d', i), strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', '+' || i || ' minutes'), 'stdio' FROM n;
+       ${count(n)} INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg)
+         SELECT printf('S%07d', i), 0, 1000, 'c2s', 'tools/call', '1',
+           0, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}' FROM n`,
+    );
+    const policy = join(dir, 'allow.json');
+    writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', tools: {} }));
+    const replay = run(['replay', '--db', db, '--policy', policy, '-q']);
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`${n} calls in ${n} sessions: ${n} allow, 0 deny, 0 throttle, 0 approval`);
+    const diff = run(['diff', '--db', db, '--policy', policy, '--policy', policy, '--json']);
+    expect(diff.code).toBe(0);
+    expect(JSON.parse(diff.stdout)).toMatchObject({ type: 'summary', calls: n, changed: 0 });
+  });
+
+  it('replay of more JSONL files than the process may open at once', () => {
+    const files = join(dir, 'files');
+    mkdirSync(files);
+    const args: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const file = join(files, `s${i}.jsonl`);
+      const startedAt = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString();
+      const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } };
+      writeFileSync(
+        file,
+        `${JSON.stringify({ type: 'session', id: `s${i}`, startedAt })}\n` +
+          `${JSON.stringify({ type: 'message', seq: 0, t: 0, dir: 'c2s', msg: call })}\n`,
+      );
+      args.push(file);
+    }
+    const policy = join(dir, 'allow-files.json');
+    writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', tools: {} }));
+    // 300 files one after the other, 200 descriptors: each file is open only while it is read.
+    const r = run(['replay', '--policy', policy, '--json', ...args], 'ulimit -n 200');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!)).toMatchObject({ type: 'summary', calls: 300 });
   });
 });
