@@ -11,7 +11,7 @@ export function dbSource(store: Store, id: string): SessionSource {
     origin: `db:${info.id}`,
     records: () => store.records(info.id),
     replayMessages: () => store.replayMessages(info.id),
-    answersBetween: (key, after, before) => store.answersBetween(info.id, key, after, before),
+    answersBetween: (after, before) => store.answersBetween(info.id, after, before),
     messageAt: (seq) => store.messageAt(info.id, seq),
   };
 }

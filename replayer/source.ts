@@ -14,8 +14,11 @@ export interface SessionSource {
    * server's are then not read at all, but for a request that reuses an earlier one's id.
    */
   replayMessages?(): Iterable<ReplayMessage>;
-  /** How many answers with the request id `key` (by its text) the client received between two messages. */
-  answersBetween?(key: string, afterSeq: number, beforeSeq: number): number;
+  /**
+   * With `replayMessages`: the server's answers between two messages (exclusive), in `seq`
+   * order: its messages with an id and no method (`rpcId` and no text), and batches (with text).
+   */
+  answersBetween?(afterSeq: number, beforeSeq: number): Iterable<ReplayMessage>;
   /** Optional direct lookup of one message by `seq` (else: scan `records()`). */
   messageAt?(seq: number): MessageRecord | undefined;
 }

@@ -28,9 +28,11 @@ const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE sess
   AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
   ORDER BY seq`;
 
-const ANSWERS_SQL = `SELECT rpc_id, method, CASE WHEN substr(msg, 1, 1) = '[' THEN msg END FROM messages
+// The server's answers (a message with an id and no method) and batches, between two messages.
+const ANSWERS_SQL = `SELECT seq, t, method, rpc_id, CASE WHEN substr(msg, 1, 1) = '[' THEN msg END FROM messages
   WHERE session_id = ? AND seq > ? AND seq < ? AND dir = 's2c'
-  AND ((method IS NULL AND rpc_id IN (?, ?)) OR substr(msg, 1, 1) = '[')`;
+  AND ((method IS NULL AND rpc_id IS NOT NULL) OR substr(msg, 1, 1) = '[')
+  ORDER BY seq`;
 
 const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS event FROM messages WHERE session_id = @id
   UNION ALL
@@ -351,34 +353,17 @@ export class Store {
   }
 
   /**
-   * How many answers with the request id `key` (its text: `1` and `"1"` alike, see
-   * InFlightRequests) the client received between two messages of a session (exclusive).
+   * The answers the client received between two messages of a session (exclusive), in order:
+   * the server's messages with an id and no method (known by their id alone), and batches (with
+   * their text). Read to the end before the next call: one statement serves every session.
    */
-  answersBetween(sessionId: string, key: string, afterSeq: number, beforeSeq: number): number {
-    const rows = this.stmts.answers.iterate(sessionId, afterSeq, beforeSeq, key, JSON.stringify(key));
-    let n = 0;
-    for (const [rpcId, method, batch] of rows as IterableIterator<[string | null, string | null, string | null]>) {
-      if (batch === null) n += method === null && rpcId !== null ? 1 : 0;
-      else {
-        let members: unknown;
-        try {
-          members = JSON.parse(batch);
-        } catch {
-          continue;
-        }
-        for (const m of members as { method?: unknown; id?: unknown }[]) {
-          if (
-            m !== null &&
-            typeof m === 'object' &&
-            m.method === undefined &&
-            m.id !== undefined &&
-            String(m.id) === key
-          )
-            n++;
-        }
-      }
+  *answersBetween(sessionId: string, afterSeq: number, beforeSeq: number): Generator<ReplayMessage> {
+    const rows = this.stmts.answers.iterate(sessionId, Math.max(afterSeq, -1), beforeSeq);
+    for (const [seq, t, method, rpcId, batch] of rows as IterableIterator<
+      [number, number, string | null, string | null, string | null]
+    >) {
+      yield { seq, t, dir: 's2c', method, rpcId, raw: batch };
     }
-    return n;
   }
 
   /** One message of a session by its `seq` (the diff view re-reads a call's arguments). */
