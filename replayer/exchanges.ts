@@ -37,7 +37,10 @@ export function* exchangesOf(
   records: Iterable<SessionRecord>,
   keep: (method: string) => boolean = () => true,
 ): Generator<Exchange> {
-  const queue: Exchange[] = [];
+  // Waiting exchanges are queue[head..]: shift() copies a large array (one answered late, with
+  // 100,000 after it, made every later yield a copy of all of them).
+  let queue: Exchange[] = [];
+  let head = 0;
   const open = new Map<string, Exchange>();
   for (const r of records) {
     if (r.type !== 'message') continue;
@@ -61,9 +64,11 @@ export function* exchangesOf(
         settle(x, m);
       }
     }
-    while (queue.length > 0 && queue[0]!.latencyUs !== undefined) yield queue.shift()!;
+    while (head < queue.length && queue[head]!.latencyUs !== undefined) yield queue[head++]!;
+    if (head === queue.length) [queue, head] = [[], 0];
+    else if (head >= 1024 && head * 2 >= queue.length) [queue, head] = [queue.slice(head), 0];
   }
-  yield* queue;
+  yield* queue.slice(head);
 }
 
 function settle(x: Exchange, m: Msg): void {
