@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../engine/errors.js';
@@ -115,41 +116,75 @@ const EPOCH = new Date(0).toISOString();
 /**
  * A `.jsonl` recording as a session source. The session line is read eagerly; the records
  * stream. A file without a session line gets an id derived from its name and starts at the epoch.
+ * A file that is not a regular one (a pipe: `import /dev/stdin`, `<(...)`) cannot be read twice:
+ * its records continue the reading of its session line, once.
  */
 export function jsonlSource(file: string): SessionSource {
+  let lines: Generator<{ line: number; text: string }> | undefined = isRegularFile(file) ? undefined : readLines(file);
+  const head = lines ?? readLines(file);
   let info: SessionInfo | undefined;
-  for (const { line, text } of readLines(file)) {
-    const parsed = parseJsonlLine(file, line, text);
-    if (parsed.kind === 'blank') continue;
-    if (parsed.kind === 'session') info = parsed.info;
-    break;
+  let first: { line: number; text: string } | undefined;
+  try {
+    for (let next = head.next(); !next.done; next = head.next()) {
+      const parsed = parseJsonlLine(file, next.value.line, next.value.text);
+      if (parsed.kind === 'blank') continue;
+      if (parsed.kind === 'session') info = parsed.info;
+      else first = next.value;
+      break;
+    }
+  } finally {
+    if (!lines) head.return(undefined);
   }
   info ??= { id: basename(file).replace(/\.jsonl$/i, ''), startedAt: EPOCH, transport: 'stdio' };
   const session = info;
   return {
     info: session,
     origin: file,
-    *records() {
-      let seen = false;
-      let lastSeq = -1;
-      for (const { line, text } of readLines(file)) {
-        const parsed = parseJsonlLine(file, line, text);
-        if (parsed.kind === 'blank') continue;
-        if (parsed.kind === 'session') {
-          if (seen) throw new InputError(`${file}:${line}: a session line must be the first line`);
-          seen = true;
-          continue;
-        }
-        seen = true;
-        // The session's order: replay and import read the file alike.
-        const { seq } = parsed.record;
-        if (seq <= lastSeq)
-          throw new InputError(`${file}:${line}: seq: ${seq} is not greater than the previous seq ${lastSeq}`);
-        lastSeq = seq;
-        yield parsed.record;
-      }
+    records() {
+      if (!lines) return recordsOf(file, readLines(file), false);
+      const rest = lines;
+      lines = EMPTY;
+      if (rest === EMPTY)
+        throw new InputError(`${file}: not a regular file, and already read (it cannot be read twice)`);
+      return recordsOf(file, withFirst(first, rest), first === undefined);
     },
   };
+}
+
+const EMPTY: Generator<{ line: number; text: string }> = (function* () {})();
+
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return true; // readLines says why it cannot be read
+  }
+}
+
+function* withFirst<T>(first: T | undefined, rest: Generator<T>): Generator<T> {
+  if (first !== undefined) yield first;
+  yield* rest;
+}
+
+/** The records of a JSONL file's lines; `seen`: its first line (the session line) was read already. */
+function* recordsOf(file: string, lines: Iterable<{ line: number; text: string }>, seen: boolean) {
+  let lastSeq = -1;
+  for (const { line, text } of lines) {
+    const parsed = parseJsonlLine(file, line, text);
+    if (parsed.kind === 'blank') continue;
+    if (parsed.kind === 'session') {
+      if (seen) throw new InputError(`${file}:${line}: a session line must be the first line`);
+      seen = true;
+      continue;
+    }
+    seen = true;
+    // The session's order: replay and import read the file alike.
+    const { seq } = parsed.record;
+    if (seq <= lastSeq)
+      throw new InputError(`${file}:${line}: seq: ${seq} is not greater than the previous seq ${lastSeq}`);
+    lastSeq = seq;
+    yield parsed.record;
+  }
 }
 
 /** The session line of SPEC §4, fields in a fixed order (so export is deterministic). */
