@@ -1,20 +1,53 @@
 /**
  * Buffered stdout for large outputs (a line per call): writes in 64 KiB chunks, and a closed
- * pipe (`| head`) ends the output quietly instead of failing.
+ * pipe (`| head`) ends the output quietly instead of failing. A loop that writes many lines
+ * checks `full` and awaits `drained()` (a reader slower than the loop, `| gzip`, `| less`: the
+ * stream would otherwise hold everything not yet read), and stops when `done` (the reader is
+ * gone: nothing more can be shown).
  */
 export class Output {
   private buf = '';
   private closed = false;
+  private waiting = false;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closed = true;
       else throw err;
+      this.woken();
+    });
+    stream.on('drain', () => this.woken());
+    stream.on('close', () => {
+      this.closed = true;
+      this.woken();
+    });
+  }
+
+  /** The reader is gone (EPIPE) or the stream closed: what is written from now on is dropped. */
+  get done(): boolean {
+    return this.closed || this.stream.destroyed;
+  }
+
+  /** The stream holds more than its buffer: await `drained()` before writing more. */
+  get full(): boolean {
+    return this.waiting && !this.done;
+  }
+
+  /** Resolves when the stream has taken what it holds, or the reader is gone. */
+  drained(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.wake;
+      this.wake = () => {
+        previous?.();
+        resolve();
+      };
     });
   }
 
   line(text: string): void {
-    if (this.closed) return;
+    if (this.done) return;
     this.buf += text + '\n';
     if (this.buf.length >= 65536) this.flush();
   }
@@ -24,9 +57,16 @@ export class Output {
   }
 
   flush(): void {
-    if (this.buf.length === 0 || this.closed) return;
-    this.stream.write(this.buf);
+    if (this.buf.length === 0 || this.done) return;
+    if (!this.stream.write(this.buf)) this.waiting = true;
     this.buf = '';
+  }
+
+  private woken(): void {
+    this.waiting = false;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 

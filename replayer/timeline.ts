@@ -53,27 +53,33 @@ export function* timeline(sources: readonly SessionSource[], options: CallOption
       up(heap.length - 1);
     }
   };
-  for (;;) {
-    if (heap.length === 0) {
-      if (opened === order.length) return;
-      openNext();
-      continue;
-    }
-    // Every session that starts by the next call may have one before it (or tied with it).
-    while (opened < order.length && starts[order[opened]!]! <= heap[0]!.call.at) openNext();
-    const top = heap[0]!;
-    yield top.call;
-    const next = top.it.next();
-    if (!next.done) {
-      top.call = next.value;
-      down(0);
-    } else {
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
+  // A timeline left early (`| head`, an error) closes every session it has open: a db cannot
+  // close while a statement still iterates.
+  try {
+    for (;;) {
+      if (heap.length === 0) {
+        if (opened === order.length) return;
+        openNext();
+        continue;
+      }
+      // Every session that starts by the next call may have one before it (or tied with it).
+      while (opened < order.length && starts[order[opened]!]! <= heap[0]!.call.at) openNext();
+      const top = heap[0]!;
+      yield top.call;
+      const next = top.it.next();
+      if (!next.done) {
+        top.call = next.value;
         down(0);
+      } else {
+        const last = heap.pop()!;
+        if (heap.length > 0) {
+          heap[0] = last;
+          down(0);
+        }
       }
     }
+  } finally {
+    for (const h of heap) h.it.return?.(undefined);
   }
 }
 

@@ -88,7 +88,7 @@ Runs offline; the demo server (dist/fixtures/demo/server.js) has AWS-style tools
         }
         out.line(`3. diff      ${seedName} → ${strictName}, call by call:`);
         out.line('');
-        printDiffTable(
+        await printDiffTable(
           diffRun(seed, strict, timeline([source])),
           new DiffSummary(),
           new Progress('calls', () => undefined, { enabled: false }),

@@ -90,6 +90,8 @@ export function registerDiff(program: Command): void {
         for (const d of run) {
           progress.tick();
           if (summary.add(d)) out.json(changeLine(d));
+          if (out.full) await out.drained();
+          if (out.done) break;
         }
         progress.done();
         out.json(summary.toJSON());
@@ -97,7 +99,7 @@ export function registerDiff(program: Command): void {
       } else if (tui) {
         await runTui(run, summary, progress, fileA, fileB, resolved);
       } else {
-        printDiffTable(run, summary, progress, fileA, fileB, timelineOrigin(measured.sources));
+        await printDiffTable(run, summary, progress, fileA, fileB, timelineOrigin(measured.sources));
       }
       if (opts.failOnChange) {
         const bad = summary.unexpected(allowed);
@@ -114,7 +116,7 @@ export function registerDiff(program: Command): void {
 }
 
 /** The diff as a plain aligned table: the changed calls, then the transition matrix per tool. */
-export function printDiffTable(
+export async function printDiffTable(
   run: Iterable<DiffedCall>,
   summary: DiffSummary,
   progress: Progress,
@@ -123,7 +125,7 @@ export function printDiffTable(
   /** Where TIME counts from (ms): the earliest session's start, as in `replay`. */
   origin: number,
   out = new Output(),
-): void {
+): Promise<void> {
   out.line(`A ${fileA} → B ${fileB}`);
   out.line('');
   // Column widths come from the first rows; later rows stream with the same widths.
@@ -161,6 +163,9 @@ export function printDiffTable(
       b.rule,
       `${why(a)} → ${why(b)}`,
     ]);
+    // A slow reader is waited for; a reader gone (`| head`) ends the table.
+    if (out.full) await out.drained();
+    if (out.done) break;
   }
   flushPending();
   progress.done();

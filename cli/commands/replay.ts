@@ -32,7 +32,7 @@ export function registerReplay(program: Command): void {
           .default('grant'),
       )
       .option('-q, --quiet', 'print only the summary'),
-  ).action((sessions: string[], opts: ReplayOptions) => {
+  ).action(async (sessions: string[], opts: ReplayOptions) => {
     const policy = loadPolicy(opts.policy);
     const db = lazyStore(opts, { readOnly: true });
     let opened = false;
@@ -106,6 +106,9 @@ export function registerReplay(program: Command): void {
             ),
           );
         }
+        // A slow reader is waited for (the output is not held in memory); a reader gone ends the run.
+        if (out.full) await out.drained();
+        if (out.done) break;
       }
       progress.done();
       if (opts.json) out.json(summary.toJSON());

@@ -41,7 +41,7 @@ export function registerSessions(program: Command): void {
       .description("a session's calls with their latency (request → response), outcome, and what enforce decided")
       .argument('<id>', 'session id or unique prefix')
       .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
-  ).action((id: string, opts: CommonOptions & { all?: boolean }) => {
+  ).action(async (id: string, opts: CommonOptions & { all?: boolean }) => {
     const db = lazyStore(opts, { readOnly: true });
     try {
       const store = db.get();
@@ -52,7 +52,11 @@ export function registerSessions(program: Command): void {
       const enforced = decisionsByCall(store.sessionDecisions(info.id));
       if (opts.json) {
         out.json({ type: 'session', ...info });
-        for (const x of exchanges) out.json(exchangeJson(x, enforced));
+        for (const x of exchanges) {
+          out.json(exchangeJson(x, enforced));
+          if (out.full) await out.drained();
+          if (out.done) break;
+        }
       } else {
         const status = info.endedAt
           ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
@@ -82,6 +86,9 @@ export function registerSessions(program: Command): void {
             : x.outcome;
           const policy = policyColumn ? [policyCell(enforced.get(callKey(x.seq, x.id)))] : [];
           out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...policy, outcome], widths));
+          // A slow reader is waited for (the rows are not held in memory); a reader gone ends the table.
+          if (out.full) await out.drained();
+          if (out.done) break;
         }
         if (n === 0) out.line(opts.all ? '(no requests)' : '(no tool calls; --all shows every request)');
       }
@@ -144,7 +151,11 @@ export function registerSessions(program: Command): void {
       const stream = opts.output ? createWriteStream(opts.output, { fd: openForWriting(opts.output) }) : undefined;
       const out = new Output(stream as unknown as NodeJS.WriteStream | undefined);
       out.line(sessionToJsonl(info));
-      for (const r of store.records(info.id)) out.line(recordToJsonl(r));
+      for (const r of store.records(info.id)) {
+        out.line(recordToJsonl(r));
+        if (out.full) await out.drained();
+        if (out.done) break;
+      }
       out.flush();
       if (stream)
         await new Promise<void>((resolve, reject) =>

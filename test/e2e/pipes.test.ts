@@ -8,12 +8,12 @@ const SEED = 'fixtures/policies/seed.json';
 const SESSION = 'fixtures/sessions/seed-15-calls.jsonl';
 
 /** A shell line, `$CLI` standing for the built CLI. */
-function sh(line: string): { code: number | null; stdout: string; stderr: string } {
+function sh(line: string, timeout = 60_000): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-c', line], {
     cwd: ROOT,
     env: { ...process.env, CLI: `${process.execPath} ${CLI}` },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -51,5 +51,34 @@ describe('JSONL read from a pipe', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'imported', id: 'stdin', messages: n, events: 0 });
+  });
+
+  describe('a reader that stops early (| head) ends the command: it reads no more input', () => {
+    // An agent's calls, a million of them (more than a test waits for): the writer says on stderr
+    // how many it wrote before its reader (the command) was gone.
+    const CAP = 1_000_000;
+    const calls =
+      `node -e 'let i = 0; const end = () => { process.stderr.write("wrote " + i + "\\n"); process.exit(0); }; ` +
+      `process.stdout.on("error", end); const w = () => { while (i < ${CAP}) { ` +
+      `if (!process.stdout.write(JSON.stringify({type: "message", seq: i, t: i, dir: "c2s", msg: {jsonrpc: "2.0", ` +
+      `id: i++, method: "tools/call", params: {name: "invoke_agent_runtime", arguments: {}}}}) + "\\n")) ` +
+      `return process.stdout.once("drain", w); } end(); }; w();'`;
+    for (const [what, args] of [
+      ['replay --json', `replay --policy ${SEED} --json`],
+      ['replay (table)', `replay --policy ${SEED}`],
+      ['diff --json', `diff --policy ${SEED} --policy fixtures/policies/strict.json --json`],
+      ['diff (table)', `diff --policy ${SEED} --policy fixtures/policies/strict.json`],
+    ] as const) {
+      it(what, () => {
+        const r = sh(
+          `${calls} | $CLI ${args} /dev/stdin | head -c 2000; s=("\${PIPESTATUS[@]}"); echo; echo "exit \${s[1]}"`,
+        );
+        expect(r.code).toBe(0);
+        expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('exit 0');
+        expect(Buffer.byteLength(r.stdout)).toBeGreaterThan(2000);
+        const wrote = Number(/^wrote (\d+)$/.exec(r.stderr.trim())?.[1]);
+        expect(wrote).toBeLessThan(CAP / 4);
+      });
+    }
   });
 });
