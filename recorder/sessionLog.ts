@@ -51,7 +51,13 @@ export class SessionLog {
   private oldest = 0;
   private size = 0;
   private decisions = 0;
-  private failing = false;
+  /**
+   * The kinds of failure reported: each once a session (on a full disk, small writes still fit
+   * between the big ones that fail: reporting each time it came back said it again and again).
+   */
+  private readonly reported = new Set<'spool' | 'copy' | 'lost'>();
+  /** Messages and events neither the spool nor the db took: the session's end says how many. */
+  private lost = 0;
   private closed = false;
   private readonly idleMs: number;
   private readonly maxDelayMs: number;
@@ -119,7 +125,7 @@ export class SessionLog {
         this.schedule();
         return;
       } catch (err) {
-        this.fail(`spool write failed (${(err as Error).message}); writing to the db directly`);
+        this.fail('spool', `spool write failed (${(err as Error).message}); writing to the db directly`);
       }
     }
     this.write(() => this.store.spoolRows(this.sessionId, batch), batch);
@@ -170,7 +176,7 @@ export class SessionLog {
     try {
       this.spool?.reset();
     } catch (err) {
-      this.fail(`cannot empty the spool ${this.spool?.path}: ${(err as Error).message}`);
+      this.fail('spool', `cannot empty the spool ${this.spool?.path}: ${(err as Error).message}`);
     }
   }
 
@@ -180,6 +186,7 @@ export class SessionLog {
     this.copy();
     this.closed = true;
     if (this.spooled.length === 0) this.spool?.remove();
+    this.reportLost();
   }
 
   /** The session is over: its end is stored (after every row). */
@@ -210,25 +217,33 @@ export class SessionLog {
     else this.copySlice();
   }
 
-  /** Runs a db write; on failure reports (once until a write succeeds) and returns false. */
+  /**
+   * Runs a db write; on failure reports (once a session) and returns false. `lost`: the rows that
+   * are then lost (the spool could not take them either).
+   */
   private write(fn: () => void, lost?: readonly SpoolRow[]): boolean {
     try {
       fn();
-      this.failing = false;
       return true;
     } catch (err) {
       const message = (err as Error).message;
-      this.fail(
-        lost
-          ? `recording failed, traffic continues unrecorded: ${message}`
-          : `cannot copy the spool into ${this.store.file} (kept, retrying): ${message}`,
-      );
+      if (lost) {
+        this.lost += lost.filter((r) => r.kind !== 'decision' && r.kind !== 'limit').length;
+        this.fail('lost', `recording failed, traffic continues unrecorded: ${message}`);
+      } else this.fail('copy', `cannot copy the spool into ${this.store.file} (kept, retrying): ${message}`);
       return false;
     }
   }
 
-  private fail(message: string): void {
-    if (!this.failing) this.report(message);
-    this.failing = true;
+  /** At the session's end: how many messages and events were lost, if any. */
+  private reportLost(): void {
+    if (this.lost === 0) return;
+    this.report(`session ${this.sessionId}: ${this.lost} messages and events were not recorded`);
+    this.lost = 0;
+  }
+
+  private fail(kind: 'spool' | 'copy' | 'lost', message: string): void {
+    if (!this.reported.has(kind)) this.report(message);
+    this.reported.add(kind);
   }
 }

@@ -1,8 +1,10 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { closed, connect, recordArgs, tempDir, toy } from './helpers.js';
+import { openStore } from '../../store/store.js';
+import { closed, connect, eventually, lineEcho, recordArgs, tempDir, toy } from './helpers.js';
 
 const SECRETS = [
   'tok-client-1234',
@@ -108,5 +110,63 @@ describe('record when things go wrong', () => {
     await second.client.callTool({ name: 'reflect', arguments: { data } });
     await second.client.close();
     expect(JSON.stringify((await closed(db2)).c2s)).toContain('"query":"[REDACTED]"');
+  });
+});
+
+/**
+ * `record` in front of the line echo server with a file size limit (`ulimit -f`): the spool and
+ * the db stop growing past it, as on a full disk. Sends `n` calls of about 20 KB one at a time.
+ */
+async function recordOnFullDisk(db: string, n: number) {
+  const proc = spawn('sh', ['-c', 'ulimit -f 512 && exec "$0" "$@"', process.execPath, ...recordArgs(db, [lineEcho])], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const pad = 'p'.repeat(20_000);
+  for (let id = 1; id <= n; id++) {
+    proc.stdin.write(
+      JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { pad } } }) + '\n',
+    );
+    await eventually(() => expect(out).toContain(`"id":${id},`));
+  }
+  proc.stdin.end();
+  const code = await new Promise((r) => proc.on('close', r));
+  return { code, out, err };
+}
+
+describe('record on a full disk', () => {
+  it('forwards every byte, and says once what it could not record', async () => {
+    const db = join(tempDir(), 'full.db');
+    const n = 80;
+    const { code, out, err } = await recordOnFullDisk(db, n);
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter(Boolean);
+    expect(lines).toEqual(
+      Array.from({ length: n }, (_, i) =>
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: i + 1,
+          result: { content: [{ type: 'text', text: `tools/call ${i + 1} ${'x'.repeat(200)}` }] },
+        }),
+      ),
+    );
+    // Read without the limit: what the db and the spool kept.
+    const store = openStore(db, { mustExist: true });
+    const [session] = store.allSessions();
+    const kept = [...store.records(session!.id)].length;
+    store.close();
+    const sent = 2 * n + 1; // every call, its answer, and the server's exit
+    expect(kept).toBeLessThan(sent);
+    // Not "writing to the db directly" alone while rows are being lost: what was lost, and how many.
+    const ours = err.split('\n').filter((l) => l.startsWith('mcp-replay: ') && !l.includes('recording session'));
+    expect(
+      ours.some((l) => /recording failed, traffic continues unrecorded/.test(l)),
+      err,
+    ).toBe(true);
+    expect(ours.at(-1), err).toContain(`${sent - kept} messages and events were not recorded`);
+    expect(ours.length, err).toBeLessThanOrEqual(4);
   });
 });
