@@ -58,6 +58,10 @@ export class SessionLog {
   private readonly reported = new Set<'spool' | 'copy' | 'lost'>();
   /** Messages and events neither the spool nor the db took: the session's end says how many. */
   private lost = 0;
+  /** Why the last commit lost rows a gateway must keep (see `assertKept`). */
+  private unkept: Error | undefined;
+  /** The last db write's failure. */
+  private why = '';
   private closed = false;
   private readonly idleMs: number;
   private readonly maxDelayMs: number;
@@ -112,6 +116,7 @@ export class SessionLog {
 
   /** Makes the rows added since the last commit durable: call before forwarding what they record. */
   commit(): void {
+    this.unkept = undefined;
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
@@ -128,7 +133,18 @@ export class SessionLog {
         this.fail('spool', `spool write failed (${(err as Error).message}); writing to the db directly`);
       }
     }
-    this.write(() => this.store.spoolRows(this.sessionId, batch), batch);
+    if (!this.write(() => this.store.spoolRows(this.sessionId, batch), batch) && batch.some(letsThrough)) {
+      this.unkept = new Error(`the gateway's decisions could not be stored (${this.why})`);
+    }
+  }
+
+  /**
+   * Throws if the last commit lost a decision that let a call through or a call a gateway
+   * counted (neither the spool nor the db took them): the gateway refuses those calls then, as
+   * it does when its counters' transaction fails (fail closed), rather than forward them unaudited.
+   */
+  assertKept(): void {
+    if (this.unkept) throw this.unkept;
   }
 
   /**
@@ -226,7 +242,7 @@ export class SessionLog {
       fn();
       return true;
     } catch (err) {
-      const message = (err as Error).message;
+      const message = (this.why = (err as Error).message);
       if (lost) {
         this.lost += lost.filter((r) => r.kind !== 'decision' && r.kind !== 'limit').length;
         this.fail('lost', `recording failed, traffic continues unrecorded: ${message}`);
@@ -246,4 +262,9 @@ export class SessionLog {
     if (!this.reported.has(kind)) this.report(message);
     this.reported.add(kind);
   }
+}
+
+/** A row of a call the gateway lets through: its decision to allow it, or its count. */
+function letsThrough(row: SpoolRow): boolean {
+  return row.kind === 'limit' || (row.kind === 'decision' && row.record.decision === 'allow');
 }

@@ -143,8 +143,14 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         `${opts.record ? `, recording session ${sessionId}` : ''} in ${store.file}\n`,
     );
     prepareForTraffic();
-    // A batch's counters commit once, with the batch's messages and decisions spooled, before it is forwarded.
-    const exit = await runStdioProxy({ command, args, clock, taps, atomic: (fn) => limiter.batch(fn) });
+    // A batch's counters commit once, with the batch's messages and decisions spooled, before it
+    // is forwarded; if its decisions could not be stored, the calls it lets through are refused.
+    const atomic = (fn: () => void) =>
+      limiter.batch(() => {
+        fn();
+        if (!opts.shadow) log?.assertKept();
+      });
+    const exit = await runStdioProxy({ command, args, clock, taps, atomic });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     limiter.close();
     return exit.code;

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../store/store.js';
+import { cli, denyByDefault, eventually, lineEcho, tempDir } from './helpers.js';
+
+interface Reply {
+  id: number;
+  result?: { content?: { text: string }[]; isError?: boolean };
+  error?: { code: number; message: string };
+}
+
+/**
+ * `enforce` in front of the line echo server with a file size limit (`ulimit -f`): the spool and
+ * the db stop growing past it, as on a full disk. Sends `n` calls of about 20 KB one at a time,
+ * then a `ping`.
+ */
+async function enforceOnFullDisk(policy: string, db: string, n: number) {
+  const args = [cli, 'enforce', '--policy', policy, '--db', db, '--', process.execPath, lineEcho];
+  const proc = spawn('sh', ['-c', 'ulimit -f 512 && exec "$0" "$@"', process.execPath, ...args]);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const replies = new Map<number, Reply>();
+  const ask = async (id: number, method: string, params?: unknown) => {
+    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    const line = await eventually(() => {
+      const l = out.split('\n').find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`));
+      if (!l) throw new Error(`no answer to ${id}`);
+      return l;
+    });
+    replies.set(id, JSON.parse(line) as Reply);
+  };
+  const pad = 'p'.repeat(20_000);
+  for (let id = 1; id <= n; id++) await ask(id, 'tools/call', { name: 'echo', arguments: { pad } });
+  await ask(n + 1, 'ping');
+  proc.stdin.end();
+  const code = await new Promise((r) => proc.on('close', r));
+  return { code, replies, err };
+}
+
+describe('enforce when the store fails', () => {
+  it('on a full disk, a call whose decision and count cannot be stored is refused, not let through unaudited', async () => {
+    const dir = tempDir();
+    const policy = denyByDefault(dir, { echo: { limits: [{ window: 'hour', max: 1000 }] } });
+    const db = join(dir, 'gw.db');
+    const n = 60;
+    const { code, replies, err } = await enforceOnFullDisk(policy, db, n);
+    expect(code).toBe(0);
+    // Read without the limit (the spool the gateway left is copied now): what was stored.
+    const store = openStore(db, { mustExist: true });
+    const [session] = store.allSessions();
+    const allowed = new Set(
+      store
+        .sessionDecisions(session!.id)
+        .filter((d) => d.decision === 'allow')
+        .map((d) => Number(d.rpcId)),
+    );
+    const counted = store.db.prepare('SELECT count(*) FROM limiter_log').pluck().get() as number;
+    store.close();
+    const forwarded = [...replies.values()].filter(
+      (r) => r.id <= n && r.result?.content?.[0]?.text.startsWith('tools/call'),
+    );
+    const refused = [...replies.values()].filter((r) => r.id <= n && r.error);
+    expect(forwarded.length + refused.length, err).toBe(n);
+    expect(refused.length, err).toBeGreaterThan(0); // the disk did fill up
+    // Every call the server saw was audited and counted (fail closed: none went through unrecorded).
+    for (const r of forwarded) expect(allowed.has(r.id), `call ${r.id} went through, no decision stored`).toBe(true);
+    expect(counted).toBe(forwarded.length);
+    for (const r of refused) {
+      expect(r.error!.code).toBe(-32603);
+      expect(r.error!.message).toMatch(/fail closed.*could not be stored.*(disk|full|large)/i);
+    }
+    // Other traffic still flows.
+    expect(replies.get(n + 1)!.result).toBeDefined();
+  });
+});
