@@ -27,6 +27,12 @@ const COPY_AT_SIZE = 4 << 20;
 export const COPY_SLICE = 256;
 
 /**
+ * How long the background copy waits for another process's lock (ms): the rows are safe in the
+ * spool, so a db that stays locked is tried again later (after `maxDelayMs`), not waited for.
+ */
+const COPY_BUSY_MS = 100;
+
+/**
  * What a live session writes (messages, events, the gateway's decisions), made durable in
  * batches: rows are added while a batch of frames goes through the taps, `commit()` makes them
  * durable before the batch is forwarded (one `write` to the session's spool), and the spooled rows
@@ -47,6 +53,8 @@ export class SessionLog {
   private slice: NodeJS.Immediate | undefined;
   /** A commit since the timer was armed (the session is not quiet yet). */
   private busy = false;
+  /** A copy failed: the timer is the next try, whatever is committed meanwhile. */
+  private retrying = false;
   /** When the oldest spooled row was committed (ms, Date.now()), and the spool's size. */
   private oldest = 0;
   private size = 0;
@@ -154,6 +162,7 @@ export class SessionLog {
   copy(): boolean {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.retrying = false;
     clearImmediate(this.slice);
     this.slice = undefined;
     if (this.spooled.length === 0) return true;
@@ -161,7 +170,7 @@ export class SessionLog {
       this.emptied();
       return true;
     }
-    this.schedule();
+    this.retryLater();
     return false;
   }
 
@@ -174,8 +183,8 @@ export class SessionLog {
     if (this.spooled.length === 0) return;
     const all = this.spooled.length <= COPY_SLICE;
     const rows = all ? this.spooled : this.spooled.slice(0, COPY_SLICE);
-    if (!this.write(() => this.store.spoolRows(this.sessionId, rows))) {
-      this.schedule(); // kept; tried again later
+    if (!this.write(() => this.store.briefly(COPY_BUSY_MS, () => this.store.spoolRows(this.sessionId, rows)))) {
+      this.retryLater(); // kept
       return;
     }
     if (all) this.emptied();
@@ -200,6 +209,7 @@ export class SessionLog {
   close(): void {
     this.commit();
     this.copy();
+    clearTimeout(this.timer); // what the db did not take stays in the spool, for the next open
     this.closed = true;
     if (this.spooled.length === 0) this.spool?.remove();
     this.reportLost();
@@ -212,7 +222,7 @@ export class SessionLog {
 
   private schedule(): void {
     this.busy = true;
-    if (this.slice) return; // a copy is under way: it takes the new rows too
+    if (this.slice || this.retrying) return; // a copy is under way or due: it takes the new rows too
     if (this.size >= COPY_AT_SIZE) {
       clearTimeout(this.timer);
       this.arm(0);
@@ -220,6 +230,21 @@ export class SessionLog {
       this.oldest = Date.now();
       this.arm(this.idleMs);
     }
+  }
+
+  /**
+   * A copy failed (the db locked by another process, full, …): the rows stay in the spool, and
+   * the next try is `maxDelayMs` later, not at the next commit (each try costs the forwarding
+   * thread up to COPY_BUSY_MS, or a whole copy's work on a full disk).
+   */
+  private retryLater(): void {
+    clearTimeout(this.timer);
+    this.retrying = true;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.retrying = false;
+      this.copySlice();
+    }, this.maxDelayMs).unref();
   }
 
   private arm(ms: number): void {

@@ -33,6 +33,12 @@ const STALE_MS = 15_000;
 /** How often a gateway refreshes its registration (ms). */
 const HEARTBEAT_MS = 1000;
 
+/**
+ * How long a poll's own writes (heartbeat, becoming sole) wait for another process's lock (ms):
+ * they are tried again at the next poll; waiting SQLite's 5 s held up every call that long.
+ */
+const POLL_BUSY_MS = 100;
+
 /** How many `record`s between two sweeps of the log's expired rows. */
 const SWEEP_EVERY = 1000;
 
@@ -193,7 +199,7 @@ export class SqliteLimiter implements Limiter {
   private poll(): void {
     if (!this.registered || this.db.inTransaction) return;
     try {
-      if (Date.now() - this.beatAt >= HEARTBEAT_MS) this.heartbeat();
+      if (Date.now() - this.beatAt >= HEARTBEAT_MS) this.store.briefly(POLL_BUSY_MS, () => this.heartbeat());
       if (this.blocked) {
         if (!this.othersSole()) this.blocked = undefined;
       } else if (this.sole) {
@@ -205,12 +211,14 @@ export class SqliteLimiter implements Limiter {
           this.sole = false;
         });
       } else if (this.options.spool && this.othersAlive().length === 0) {
-        this.writing(() => {
-          if ((this.stmts.others.all(this.token) as unknown[]).length > 0) return;
-          this.sync();
-          this.stmts.setSole.run(1, this.token);
-          this.sole = true;
-        });
+        this.store.briefly(POLL_BUSY_MS, () =>
+          this.writing(() => {
+            if ((this.stmts.others.all(this.token) as unknown[]).length > 0) return;
+            this.sync();
+            this.stmts.setSole.run(1, this.token);
+            this.sole = true;
+          }),
+        );
       }
     } catch {
       // The db is busy or failing: try again at the next poll (a sole gateway stays sole).

@@ -94,6 +94,8 @@ export function openStore(file: string, options: { mustExist?: boolean; readOnly
 }
 
 const OPEN_BUSY_MS = 5000;
+/** How long a statement waits for another connection's lock (SQLite's busy timeout). */
+const BUSY_MS = 5000;
 const OPEN_RETRY_MS = 50;
 
 /**
@@ -116,7 +118,7 @@ export class Store {
     readonly file: string,
   ) {
     // First, so that the pragmas and migrations below wait for another process opening the db.
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -238,6 +240,20 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Runs `fn` waiting at most `ms` for another connection's lock, not BUSY_MS: for work that can
+   * be tried again later, on the thread that forwards the traffic (a db locked for seconds by
+   * another process held every message up for as long).
+   */
+  briefly<T>(ms: number, fn: () => T): T {
+    this.db.pragma(`busy_timeout = ${ms}`);
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_MS}`);
+    }
   }
 
   transaction<T>(fn: () => T): T {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
 import { cli, denyByDefault, eventually, lineEcho, tempDir } from './helpers.js';
@@ -74,5 +75,65 @@ describe('enforce when the store fails', () => {
     }
     // Other traffic still flows.
     expect(replies.get(n + 1)!.result).toBeDefined();
+  });
+});
+
+describe('enforce while another process holds the db', () => {
+  it('a gateway alone on its db keeps deciding and forwarding at once while the db is locked for seconds', async () => {
+    const dir = tempDir();
+    const policy = denyByDefault(dir, { echo: { limits: [{ window: 'hour', max: 1000 }] } });
+    const db = join(dir, 'gw.db');
+    const proc = spawn(process.execPath, [
+      cli,
+      'enforce',
+      '--policy',
+      policy,
+      '--db',
+      db,
+      '--',
+      process.execPath,
+      lineEcho,
+    ]);
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.resume();
+    const call = async (id: number) => {
+      const started = Date.now();
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+      await eventually(() =>
+        expect(out).toContain(`"id":${id},"result":{"content":[{"type":"text","text":"tools/call`),
+      );
+      return Date.now() - started;
+    };
+    await call(1);
+    // Alone: it counts in memory (its heartbeat and its spool's copy are its only db writes).
+    await eventually(() => {
+      const raw = new Database(db, { readonly: true });
+      try {
+        expect(raw.prepare('SELECT sole FROM limiter_gateways').pluck().get()).toBe(1);
+      } finally {
+        raw.close();
+      }
+    });
+    const locker = new Database(db);
+    locker.exec('BEGIN EXCLUSIVE');
+    const times: number[] = [];
+    const until = Date.now() + 6000;
+    let id = 2;
+    for (; Date.now() < until; id++) {
+      times.push(await call(id));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    locker.exec('COMMIT');
+    locker.close();
+    // Loose bound for a loaded machine: its heartbeat waited 5 s for the lock, every second.
+    expect(Math.max(...times), String(times)).toBeLessThan(1500);
+    proc.stdin.end();
+    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    const store = openStore(db, { mustExist: true });
+    const [session] = store.allSessions();
+    expect(store.sessionDecisions(session!.id).filter((d) => d.decision === 'allow')).toHaveLength(id - 1);
+    expect(store.db.prepare('SELECT count(*) FROM limiter_log').pluck().get()).toBe(id - 1);
+    store.close();
   });
 });

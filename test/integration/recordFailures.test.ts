@@ -2,6 +2,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
 import { closed, connect, eventually, lineEcho, recordArgs, tempDir, toy } from './helpers.js';
@@ -168,5 +169,45 @@ describe('record on a full disk', () => {
     ).toBe(true);
     expect(ours.at(-1), err).toContain(`${sent - kept} messages and events were not recorded`);
     expect(ours.length, err).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('record while another process holds the db', () => {
+  it('a db locked for seconds does not hold the traffic up; the rows go in once it is free', async () => {
+    const db = join(tempDir(), 'locked.db');
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const call = async (id: number) => {
+      const started = Date.now();
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+      await eventually(() => expect(out).toContain(`"id":${id},`));
+      return Date.now() - started;
+    };
+    await call(1);
+    await eventually(() => expect(err).toContain('recording session'));
+    // Another process (this one) takes the write lock and keeps it for 6 s, longer than SQLite's
+    // 5 s busy timeout; calls come and go meanwhile, each after a pause (the copy runs in pauses).
+    const locker = new Database(db);
+    locker.exec('BEGIN EXCLUSIVE');
+    const times: number[] = [];
+    const until = Date.now() + 6000;
+    for (let id = 2; Date.now() < until; id++) {
+      times.push(await call(id));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    locker.exec('COMMIT');
+    locker.close();
+    // Loose bound for a loaded machine; the copy waited 5 s for the lock on the forwarding thread.
+    expect(Math.max(...times), String(times)).toBeLessThan(1500);
+    const last = times.length + 1;
+    expect(await call(last + 1)).toBeLessThan(1500);
+    proc.stdin.end();
+    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    const r = await closed(db);
+    expect(r.c2s).toHaveLength(last + 1);
+    expect(r.s2c).toHaveLength(last + 1);
   });
 });
