@@ -63,7 +63,7 @@ export class SessionLog {
    * The kinds of failure reported: each once a session (on a full disk, small writes still fit
    * between the big ones that fail: reporting each time it came back said it again and again).
    */
-  private readonly reported = new Set<'spool' | 'copy' | 'lost'>();
+  private readonly reported = new Set<'spool' | 'copy' | 'lost' | 'replaced'>();
   /** Messages and events neither the spool nor the db took: the session's end says how many. */
   private lost = 0;
   /** Why the last commit lost rows a gateway must keep (see `assertKept`). */
@@ -263,6 +263,12 @@ export class SessionLog {
    * are then lost (the spool could not take them either).
    */
   private write(fn: () => void, lost?: readonly SpoolRow[]): boolean {
+    if (this.store.replaced()) {
+      this.fail(
+        'replaced',
+        `${this.store.file} was deleted or replaced during session ${this.sessionId}: the session is lost with the old file`,
+      );
+    }
     try {
       fn();
       return true;
@@ -283,7 +289,7 @@ export class SessionLog {
     this.lost = 0;
   }
 
-  private fail(kind: 'spool' | 'copy' | 'lost', message: string): void {
+  private fail(kind: 'spool' | 'copy' | 'lost' | 'replaced', message: string): void {
     if (!this.reported.has(kind)) this.report(message);
     this.reported.add(kind);
   }

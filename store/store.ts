@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
@@ -112,11 +112,14 @@ function makeDirs(dir: string): void {
 /** The only place that knows SQL. Statements are prepared once; reads of sessions stream. */
 export class Store {
   private readonly stmts;
+  /** The file opened (device and inode), if it is one. */
+  private readonly identity: string | undefined;
 
   constructor(
     readonly db: Db,
     readonly file: string,
   ) {
+    this.identity = db.memory ? undefined : fileIdentity(file);
     // First, so that the pragmas and migrations below wait for another process opening the db.
     db.pragma(`busy_timeout = ${BUSY_MS}`);
     db.pragma('journal_mode = WAL');
@@ -240,6 +243,14 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Whether `file` no longer names the db this store writes (deleted, or replaced by another):
+   * SQLite goes on writing into the old file, which nobody will read.
+   */
+  replaced(): boolean {
+    return this.identity !== undefined && fileIdentity(this.file) !== this.identity;
   }
 
   /**
@@ -455,6 +466,15 @@ function migrate(db: Db, file: string): void {
     for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
+}
+
+function fileIdentity(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function toInfo(row: SessionRow): SessionInfo {

@@ -1,6 +1,6 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -209,5 +209,32 @@ describe('record while another process holds the db', () => {
     const r = await closed(db);
     expect(r.c2s).toHaveLength(last + 1);
     expect(r.s2c).toHaveLength(last + 1);
+  });
+});
+
+describe('record when its db is deleted', () => {
+  it('forwards everything and says that the session went with the deleted file', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'gone.db');
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const call = async (id: number) => {
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+      await eventually(() => expect(out).toContain(`"id":${id},`));
+    };
+    await call(1);
+    for (const f of readdirSync(dir)) if (f.startsWith('gone.db') && !f.endsWith('.spool')) rmSync(join(dir, f));
+    await call(2);
+    await new Promise((r) => setTimeout(r, 1200)); // the copy into the db runs in pauses
+    await call(3);
+    proc.stdin.end();
+    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(3);
+    const said = err.split('\n').filter((l) => /deleted or replaced/.test(l));
+    expect(said, err).toHaveLength(1);
+    expect(said[0]).toContain(db);
   });
 });
