@@ -25,11 +25,18 @@ export function collect(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }
 
+/** The db the command opened (its errors name it: see cli/main.ts). */
+let dbFile: string | undefined;
+
+export function openedDb(): string | undefined {
+  return dbFile;
+}
+
 /** A lazily opened store, closed at exit; `readOnly` for commands that only read (see openStore). */
 export function lazyStore(options: CommonOptions, { readOnly = false } = {}): { get: () => Store; close: () => void } {
   let store: Store | undefined;
   return {
-    get: () => (store ??= openStore(options.db ?? defaultDbPath(), { readOnly })),
+    get: () => (store ??= openStore((dbFile = options.db ?? defaultDbPath()), { readOnly })),
     close: () => store?.close(),
   };
 }

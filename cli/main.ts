@@ -3,6 +3,7 @@
 import './noColor.js';
 import { CommanderError, type Command } from 'commander';
 import { InputError } from '../engine/errors.js';
+import { openedDb } from './common.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -35,6 +36,12 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof InputError) {
     process.stderr.write(`mcp-replay: ${err.message}\n`);
+    return 2;
+  }
+  // A damaged db is bad input, as one that is not a db at all is (openStore finds that one).
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    process.stderr.write(`mcp-replay: ${openedDb() ?? 'the database'}: ${(err as Error).message}\n`);
     return 2;
   }
   const e = err as Error;

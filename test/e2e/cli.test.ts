@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -184,6 +184,27 @@ describe('mcp-replay CLI (built)', () => {
       runCli(['enforce', '--policy', SEED, '--grant', '', '--', 'true']),
       /^mcp-replay: option '--grant <id>' argument '' is invalid\. expects a non-empty id \(add --help for usage\)$/,
     );
+  });
+
+  it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
+    const dir = tempDir();
+    const notDb = join(dir, 'not.db');
+    writeFileSync(notDb, 'x'.repeat(5000));
+    // A db whose header is fine but whose tables are overwritten (a disk error, a bad copy).
+    const damaged = join(dir, 'damaged.db');
+    runCli(['sessions', 'import', SESSION, '--db', damaged]);
+    const fd = openSync(damaged, 'r+');
+    writeSync(fd, Buffer.alloc(4096 * 6, 0x41), 0, 4096 * 6, 4096);
+    closeSync(fd);
+    for (const db of [notDb, damaged]) {
+      const what = new RegExp(
+        `^mcp-replay: ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(not a database|malformed)`,
+      );
+      expectBadInput(runCli(['sessions', 'list', '--db', db]), what);
+      expectBadInput(runCli(['replay', '--policy', SEED, '--db', db]), what);
+      expectBadInput(runCli(['record', '--db', db, '--', 'true']), what);
+      expectBadInput(runCli(['enforce', '--policy', SEED, '--db', db, '--', 'true']), what);
+    }
   });
 
   it('has --help for every command', () => {
