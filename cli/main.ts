@@ -45,7 +45,9 @@ function exitCodeFor(err: unknown): number {
     return 2;
   }
   const e = err as Error;
-  process.stderr.write(`mcp-replay: ${e?.message ?? String(err)}\n`);
+  // The db's own errors (locked, full, read-only) say which db.
+  const db = code.startsWith('SQLITE_') ? openedDb() : undefined;
+  process.stderr.write(`mcp-replay: ${db ? `${db}: ` : ''}${e?.message ?? String(err)}\n`);
   if (process.env.MCP_REPLAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
   return 1;
 }

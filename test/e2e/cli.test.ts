@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { buildProgram } from '../../cli/program.js';
 import { CLI, ROOT, runCli, tempDir, tempFile } from './runCli.js';
@@ -204,6 +204,22 @@ describe('mcp-replay CLI (built)', () => {
       expectBadInput(runCli(['replay', '--policy', SEED, '--db', db]), what);
       expectBadInput(runCli(['record', '--db', db, '--', 'true']), what);
       expectBadInput(runCli(['enforce', '--policy', SEED, '--db', db, '--', 'true']), what);
+    }
+  });
+
+  it('a db another process keeps locked: record exits 1 after 5 s, with one line naming the db', async () => {
+    const db = join(tempDir(), 'locked.db');
+    runCli(['sessions', 'import', SESSION, '--db', db]);
+    const script = `const D = require(${JSON.stringify(join(ROOT, 'node_modules/better-sqlite3'))});
+const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setTimeout(() => {}, 20000);`;
+    const locker = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => locker.stdout.once('data', resolve));
+      const r = runCli(['record', '--db', db, '--', 'true']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split('\n')).toEqual([`mcp-replay: ${db}: database is locked`]);
+    } finally {
+      locker.kill();
     }
   });
 
