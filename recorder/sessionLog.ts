@@ -211,7 +211,14 @@ export class SessionLog {
     this.copy();
     clearTimeout(this.timer); // what the db did not take stays in the spool, for the next open
     this.closed = true;
-    if (this.spooled.length === 0) this.spool?.remove();
+    if (this.spooled.length === 0) {
+      try {
+        this.spool?.remove();
+      } catch (err) {
+        // Everything is in the db: the next open of it deletes what is left (the session still ends).
+        this.fail('spool', `cannot delete the spool ${this.spool?.path}: ${(err as Error).message}`);
+      }
+    }
     this.reportLost();
   }
 

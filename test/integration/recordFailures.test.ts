@@ -1,6 +1,6 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -236,5 +236,32 @@ describe('record when its db is deleted', () => {
     const said = err.split('\n').filter((l) => /deleted or replaced/.test(l));
     expect(said, err).toHaveLength(1);
     expect(said[0]).toContain(db);
+  });
+});
+
+describe('record when its spool cannot be deleted', () => {
+  it('still ends the session (its exit code) once every row is in the db', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'rec.db');
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+    await eventually(() => expect(out).toContain('"id":1,'));
+    // The spool folder goes read-only under the recorder (here: replaced by a file, which stops
+    // root too); the recorder's open spool is still written, but cannot be deleted at the end.
+    renameSync(`${db}.spool`, `${db}.spool.moved`);
+    writeFileSync(`${db}.spool`, '');
+    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+    await eventually(() => expect(out).toContain('"id":2,'));
+    proc.stdin.end();
+    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    rmSync(`${db}.spool`);
+    const r = await closed(db);
+    expect(r.info.exitCode).toBe(0);
+    expect(r.c2s).toHaveLength(2);
+    expect(err).toMatch(/cannot delete the spool/);
   });
 });
