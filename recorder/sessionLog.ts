@@ -283,7 +283,9 @@ export class SessionLog {
       const message = (this.why = (err as Error).message);
       if (lost) {
         this.lost += lost.filter((r) => r.kind !== 'decision' && r.kind !== 'limit').length;
-        this.fail('lost', `recording failed, traffic continues unrecorded: ${message}`);
+        // A gateway's log (it stored decisions): the calls are refused meanwhile (assertKept), not forwarded.
+        const calls = this.decisions > 0 ? '; calls are refused until it works again (fail closed)' : '';
+        this.fail('lost', `recording failed, traffic continues unrecorded${calls}: ${message}`);
       } else this.fail('copy', `cannot copy the spool into ${this.store.file} (kept, retrying): ${message}`);
       return false;
     }

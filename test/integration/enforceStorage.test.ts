@@ -73,8 +73,9 @@ describe('enforce when the store fails', () => {
       expect(r.error!.code).toBe(-32603);
       expect(r.error!.message).toMatch(/fail closed.*could not be stored.*(disk|full|large)/i);
     }
-    // Other traffic still flows.
+    // Other traffic still flows; stderr does not say the calls do.
     expect(replies.get(n + 1)!.result).toBeDefined();
+    expect(err).toMatch(/traffic continues unrecorded; calls are refused until it works again \(fail closed\)/);
   });
 });
 
