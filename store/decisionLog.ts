@@ -45,14 +45,22 @@ interface Row {
 export class DecisionLog {
   private readonly insert;
   private readonly bySession;
+  private readonly shapes;
+  /** Statements streaming a session's decisions: one per reading at once, reused once it ended. */
+  private readonly streams: Database.Statement[] = [];
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     // A row already there (same session and `n`: a copy from the spool) is left as it is.
     this.insert = db.prepare(
       `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
-    this.bySession = db.prepare(`SELECT * FROM decisions WHERE session_id = ? ORDER BY seq, id`);
+    this.bySession = db.prepare(BY_SESSION_SQL);
+    this.shapes = db.prepare(
+      `SELECT DISTINCT chars, count, shadow FROM (
+         SELECT sum(length(decision)) AS chars, count(*) AS count, min(enforced) = 0 AS shadow
+         FROM decisions WHERE session_id = ? GROUP BY seq, rpc_id)`,
+    );
   }
 
   record(d: DecisionRecord): void {
@@ -73,22 +81,45 @@ export class DecisionLog {
   }
 
   ofSession(sessionId: string): DecisionRecord[] {
-    return (this.bySession.all(sessionId) as Row[]).map((r) => {
-      const d: DecisionRecord = {
-        sessionId: r.session_id,
-        seq: r.seq,
-        rpcId: r.rpc_id,
-        tool: r.tool,
-        decision: r.decision,
-        reason: r.reason,
-        rule: r.rule,
-        policySha256: r.policy_sha256,
-        at: r.at,
-        enforced: r.enforced === 1,
-      };
-      if (r.retry_after_ms !== null) d.retryAfterMs = r.retry_after_ms;
-      if (r.n !== null) d.n = r.n;
-      return d;
-    });
+    return (this.bySession.all(sessionId) as Row[]).map(toRecord);
   }
+
+  /** A session's decisions in message order, streamed (a session of an enforced million calls). */
+  *streamSession(sessionId: string): Generator<DecisionRecord> {
+    let stmt = this.streams.find((s) => !s.busy);
+    if (!stmt) this.streams.push((stmt = this.db.prepare(BY_SESSION_SQL)));
+    for (const r of stmt.iterate(sessionId) as IterableIterator<Row>) yield toRecord(r);
+  }
+
+  /**
+   * What the decision paths of a session's calls look like, each kind once: how many decisions
+   * a call has, the length of their names together, and whether any was not enforced (shadow).
+   */
+  pathShapes(sessionId: string): { count: number; chars: number; shadow: boolean }[] {
+    return (this.shapes.all(sessionId) as { count: number; chars: number; shadow: number }[]).map((r) => ({
+      count: r.count,
+      chars: r.chars,
+      shadow: r.shadow === 1,
+    }));
+  }
+}
+
+const BY_SESSION_SQL = `SELECT * FROM decisions WHERE session_id = ? ORDER BY seq, id`;
+
+function toRecord(r: Row): DecisionRecord {
+  const d: DecisionRecord = {
+    sessionId: r.session_id,
+    seq: r.seq,
+    rpcId: r.rpc_id,
+    tool: r.tool,
+    decision: r.decision,
+    reason: r.reason,
+    rule: r.rule,
+    policySha256: r.policy_sha256,
+    at: r.at,
+    enforced: r.enforced === 1,
+  };
+  if (r.retry_after_ms !== null) d.retryAfterMs = r.retry_after_ms;
+  if (r.n !== null) d.n = r.n;
+  return d;
 }

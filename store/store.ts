@@ -423,6 +423,16 @@ export class Store {
     return this.decisions.ofSession(sessionId);
   }
 
+  /** The same, streamed: read to the end or closed (`return()`) before the db is closed. */
+  streamDecisions(sessionId: string): Generator<DecisionRecord> {
+    return this.decisions.streamSession(sessionId);
+  }
+
+  /** The kinds of decision path of a session's calls (see DecisionLog.pathShapes): none if nothing was decided. */
+  decisionPathShapes(sessionId: string): { count: number; chars: number; shadow: boolean }[] {
+    return this.decisions.pathShapes(sessionId);
+  }
+
   /** Queues a call for a human; returns it with its id. */
   enqueueApproval(req: ApprovalRequest): Approval {
     return this.approvals.enqueue(req);

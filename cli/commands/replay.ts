@@ -36,6 +36,7 @@ export function registerReplay(program: Command): void {
     const policy = loadPolicy(opts.policy);
     const db = lazyStore(opts, { readOnly: true });
     let opened = false;
+    let liveOf: ReturnType<typeof liveDecisions> | undefined;
     try {
       const sources = resolveSources(sessions, () => ((opened = true), db.get()));
       const measured = measuredSources(sources, () => (opened ? db.get() : undefined));
@@ -47,7 +48,7 @@ export function registerReplay(program: Command): void {
       const widths = [10, 12, 24, 9];
       const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
-      const liveOf = liveDecisions(() => (opened ? db.get() : undefined));
+      liveOf = liveDecisions(() => (opened ? db.get() : undefined));
       let enforcedCalls = 0;
       let changedCalls = 0;
       if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
@@ -57,7 +58,7 @@ export function registerReplay(program: Command): void {
         progress.tick();
         summary.add(d);
         const { call, verdict } = d;
-        const live = liveOf(call.session, call.seq, call.id);
+        const live = liveOf.of(call.session, call.seq, call.id);
         if (live) {
           enforcedCalls++;
           if (live.decision !== verdict.decision) changedCalls++;
@@ -141,6 +142,7 @@ export function registerReplay(program: Command): void {
       }
       out.flush();
     } finally {
+      liveOf?.close();
       db.close();
     }
   });

@@ -2,6 +2,7 @@ import { createWriteStream, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
+import { DecisionsInOrder } from '../../replayer/liveDecisions.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
@@ -43,17 +44,19 @@ export function registerSessions(program: Command): void {
       .option('--all', 'every request (initialize, tools/list, ...), not only tools/call'),
   ).action(async (id: string, opts: CommonOptions & { all?: boolean }) => {
     const db = lazyStore(opts, { readOnly: true });
+    let enforced: DecisionsInOrder | undefined;
     try {
       const store = db.get();
       const info = store.resolveSession(id);
       const out = new Output();
       const exchanges = exchangesOf(store.records(info.id), opts.all ? undefined : (m) => m === 'tools/call');
-      // What `enforce` decided for each call (none for a recording made by `record`).
-      const enforced = decisionsByCall(store.sessionDecisions(info.id));
+      // What `enforce` decided for each call (none for a recording made by `record`), read
+      // alongside the calls (both in message order).
+      enforced = new DecisionsInOrder(store.streamDecisions(info.id));
       if (opts.json) {
         out.json({ type: 'session', ...info });
         for (const x of exchanges) {
-          out.json(exchangeJson(x, enforced));
+          out.json(exchangeJson(x, enforced.of(x.seq, x.id)));
           if (out.full) await out.drained();
           if (out.done) break;
         }
@@ -66,10 +69,12 @@ export function registerSessions(program: Command): void {
         const command = (info.server as { command?: unknown } | undefined)?.command;
         if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
         out.line('');
-        const policyColumn = enforced.size > 0;
-        // As wide as its longest cell (`approval→allow (shadow)`): the audit is known before the rows.
+        // As wide as its longest cell (`approval→allow (shadow)`), known before the rows.
+        const shapes = store.decisionPathShapes(info.id);
+        const policyColumn = shapes.length > 0;
         let policyWidth = 'POLICY'.length;
-        for (const d of enforced.values()) policyWidth = Math.max(policyWidth, policyCell(d).length);
+        for (const p of shapes)
+          policyWidth = Math.max(policyWidth, p.chars + p.count - 1 + (p.shadow ? SHADOW.length : 0));
         const widths = policyColumn ? [6, 10, 40, 10, policyWidth] : [6, 10, 40, 10];
         out.line(row(['SEQ', 'T (s)', 'CALL', 'LATENCY', ...(policyColumn ? ['POLICY'] : []), 'OUTCOME'], widths));
         let n = 0;
@@ -84,7 +89,7 @@ export function registerSessions(program: Command): void {
           const outcome = x.detail
             ? `${x.outcome}: ${truncate(visible(x.detail.replace(/\s+/g, ' ')), 60)}`
             : x.outcome;
-          const policy = policyColumn ? [policyCell(enforced.get(callKey(x.seq, x.id)))] : [];
+          const policy = policyColumn ? [policyCell(enforced.of(x.seq, x.id))] : [];
           out.line(row([String(x.seq), (x.t / 1e6).toFixed(3), what, latency(x), ...policy, outcome], widths));
           // A slow reader is waited for (the rows are not held in memory); a reader gone ends the table.
           if (out.full) await out.drained();
@@ -94,6 +99,7 @@ export function registerSessions(program: Command): void {
       }
       out.flush();
     } finally {
+      enforced?.close();
       db.close();
     }
   });
@@ -198,7 +204,7 @@ export function parseMeta(raw: string): { method: string | null; id: string | nu
   }
 }
 
-function exchangeJson(x: Exchange, enforced: Map<string, DecisionRecord[]>): Record<string, unknown> {
+function exchangeJson(x: Exchange, decisions: readonly DecisionRecord[] | undefined): Record<string, unknown> {
   const line: Record<string, unknown> = { type: 'call', seq: x.seq, t: x.t, dir: x.dir, method: x.method, id: x.id };
   if (x.tool !== undefined) {
     line.tool = x.tool;
@@ -207,7 +213,6 @@ function exchangeJson(x: Exchange, enforced: Map<string, DecisionRecord[]>): Rec
   line.latencyMs = x.latencyUs === undefined ? null : x.latencyUs / 1000;
   line.outcome = x.outcome;
   if (x.detail !== undefined) line.detail = x.detail;
-  const decisions = enforced.get(callKey(x.seq, x.id));
   if (decisions) {
     line.decisions = decisions.map((d) => {
       const j: Record<string, unknown> = { decision: d.decision, reason: d.reason, rule: d.rule };
@@ -218,27 +223,13 @@ function exchangeJson(x: Exchange, enforced: Map<string, DecisionRecord[]>): Rec
   return line;
 }
 
-/** A call's identity in the audit: its message's seq and its JSON-RPC id as JSON text (batch members share a seq). */
-function callKey(seq: number, id: unknown): string {
-  return `${seq} ${id === undefined ? '' : JSON.stringify(id)}`;
-}
-
-function decisionsByCall(list: readonly DecisionRecord[]): Map<string, DecisionRecord[]> {
-  const map = new Map<string, DecisionRecord[]>();
-  for (const d of list) {
-    const key = `${d.seq} ${d.rpcId ?? ''}`;
-    const entry = map.get(key);
-    if (entry) entry.push(d);
-    else map.set(key, [d]);
-  }
-  return map;
-}
+const SHADOW = ' (shadow)';
 
 /** `deny`, `throttle`, `approval→allow`, `allow (shadow)`. */
 function policyCell(decisions: readonly DecisionRecord[] | undefined): string {
   if (!decisions) return '-';
   const path = decisions.map((d) => d.decision).join('→');
-  return decisions.some((d) => !d.enforced) ? `${path} (shadow)` : path;
+  return decisions.some((d) => !d.enforced) ? `${path}${SHADOW}` : path;
 }
 
 function latency(x: Exchange): string {
