@@ -16,23 +16,32 @@ export function* readLines(file: string): Generator<{ line: number; text: string
   }
   const buf = Buffer.allocUnsafe(1 << 20);
   const decoder = new StringDecoder('utf8');
-  let pending = '';
+  // The current line's text read so far, in pieces: a line of 100 MB (a tool's result) is
+  // scanned and joined once, not rescanned from its start at every read.
+  let pieces: string[] = [];
   let line = 0;
   try {
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
-      pending += decoder.write(buf.subarray(0, n));
+      const chunk = decoder.write(buf.subarray(0, n));
       let start = 0;
-      for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n', start)) {
+      for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
         line++;
-        yield { line, text: pending.slice(start, nl).replace(/\r$/, '') };
+        let text = chunk.slice(start, nl);
+        if (pieces.length > 0) {
+          pieces.push(text);
+          text = pieces.join('');
+          pieces = [];
+        }
+        yield { line, text: text.replace(/\r$/, '') };
         start = nl + 1;
       }
-      pending = pending.slice(start);
+      if (start < chunk.length) pieces.push(chunk.slice(start));
     }
-    pending += decoder.end();
-    if (pending.length > 0) yield { line: line + 1, text: pending.replace(/\r$/, '') };
+    pieces.push(decoder.end());
+    const rest = pieces.join('');
+    if (rest.length > 0) yield { line: line + 1, text: rest.replace(/\r$/, '') };
   } finally {
     closeSync(fd);
   }

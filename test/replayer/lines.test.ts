@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readLines } from '../../replayer/lines.js';
+import { tempDir } from '../e2e/runCli.js';
+
+const MB = 1 << 20;
+
+describe('readLines', () => {
+  it('gives every line whole, across reads: long lines, CRLF and UTF-8 split between two reads', () => {
+    const lines = [
+      'a'.repeat(MB - 1), // its \r ends the first read, its \n starts the second
+      'é'.repeat(MB), // two bytes each: split within a character
+      '',
+      'b'.repeat(3 * MB + 7),
+      'short',
+      'last, without a newline',
+    ];
+    const file = join(tempDir(), 'lines.jsonl');
+    writeFileSync(file, `${lines[0]}\r\n${lines.slice(1, -1).join('\n')}\n${lines.at(-1)}`);
+    const read = [...readLines(file)];
+    expect(read.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(read.map((l) => l.text.length)).toEqual(lines.map((l) => l.length));
+    expect(read.map((l) => l.text)).toEqual(lines);
+  });
+});
