@@ -198,6 +198,12 @@ export class Store {
         `INSERT INTO limiter_log (id, key, t, keep_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
+      lastSeq: db
+        .prepare(
+          `SELECT max(coalesce((SELECT max(seq) FROM messages WHERE session_id = @id), -1),
+                      coalesce((SELECT max(seq) FROM events WHERE session_id = @id), -1))`,
+        )
+        .pluck(),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
     };
   }
@@ -397,6 +403,11 @@ export class Store {
   messageAt(sessionId: string, seq: number): MessageRecord | undefined {
     const row = this.stmts.messageAt.get(sessionId, seq) as { t: number; dir: Direction; msg: string } | undefined;
     return row && { type: 'message', seq, t: row.t, dir: row.dir, raw: row.msg };
+  }
+
+  /** The `seq` of a session's last record (-1 for none): how far a reading in `seq` order has to go. */
+  lastSeq(sessionId: string): number {
+    return this.stmts.lastSeq.get({ id: sessionId }) as number;
   }
 
   deleteSession(id: string): boolean {

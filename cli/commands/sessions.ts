@@ -1,4 +1,4 @@
-import { createWriteStream, openSync } from 'node:fs';
+import { createWriteStream, openSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
@@ -7,6 +7,7 @@ import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
 import { lazyStore, withCommon, type CommonOptions } from '../common.js';
 import { Output, toJson } from '../output.js';
+import { measuredSources, Progress, progressWanted } from '../progress.js';
 import { row, table, visible, visibleName } from '../../engine/visible.js';
 
 export function registerSessions(program: Command): void {
@@ -49,7 +50,20 @@ export function registerSessions(program: Command): void {
       const store = db.get();
       const info = store.resolveSession(id);
       const out = new Output();
-      const exchanges = exchangesOf(store.records(info.id), opts.all ? undefined : (m) => m === 'tools/call');
+      // A bar on a terminal's stderr while the rows go elsewhere (a file, a slow pipe), by seq.
+      const last = store.lastSeq(info.id);
+      let at = 0;
+      const progress = new Progress('messages', () => (last > 0 ? at / last : 1), {
+        enabled: progressWanted(true),
+      });
+      const records = function* () {
+        for (const r of store.records(info.id)) {
+          at = r.seq;
+          progress.tick();
+          yield r;
+        }
+      };
+      const exchanges = exchangesOf(records(), opts.all ? undefined : (m) => m === 'tools/call');
       // What `enforce` decided for each call (none for a recording made by `record`), read
       // alongside the calls (both in message order).
       enforced = new DecisionsInOrder(store.streamDecisions(info.id));
@@ -97,6 +111,7 @@ export function registerSessions(program: Command): void {
         }
         if (n === 0) out.line(opts.all ? '(no requests)' : '(no tool calls; --all shows every request)');
       }
+      progress.done();
       out.flush();
     } finally {
       enforced?.close();
@@ -116,9 +131,16 @@ export function registerSessions(program: Command): void {
       const store = db.get();
       let messages = 0;
       let events = 0;
+      // Measured in bytes read (a pipe: its count of messages only).
+      const measured = measuredSources([source], () => undefined);
+      const size = fileSize(file);
+      const progress = new Progress('messages', () => (size > 0 ? measured.fraction() : undefined), {
+        enabled: progressWanted(false),
+      });
       store.transaction(() => {
         store.insertSession(source.info);
-        for (const r of source.records()) {
+        for (const r of measured.sources[0]!.records()) {
+          progress.tick();
           if (r.type === 'message') {
             const m = parseMeta(r.raw);
             store.appendMessage(source.info.id, r.seq, r.t, r.dir, r.raw, m.method, m.id);
@@ -129,6 +151,7 @@ export function registerSessions(program: Command): void {
           }
         }
       });
+      progress.done();
       if (opts.json) {
         const out = new Output();
         out.json({ type: 'imported', id: source.info.id, messages, events });
@@ -156,12 +179,21 @@ export function registerSessions(program: Command): void {
       const info = store.resolveSession(id);
       const stream = opts.output ? createWriteStream(opts.output, { fd: openForWriting(opts.output) }) : undefined;
       const out = new Output(stream as unknown as NodeJS.WriteStream | undefined);
+      const last = store.lastSeq(info.id);
+      let at = 0;
+      // A bar on a terminal's stderr while the lines go to a file (-o) or a pipe, by seq.
+      const progress = new Progress('messages', () => (last > 0 ? at / last : 1), {
+        enabled: progressWanted(!opts.output),
+      });
       out.line(sessionToJsonl(info));
       for (const r of store.records(info.id)) {
+        at = r.seq;
+        progress.tick();
         out.line(recordToJsonl(r));
         if (out.full) await out.drained();
         if (out.done) break;
       }
+      progress.done();
       out.flush();
       if (stream)
         await new Promise<void>((resolve, reject) =>
@@ -238,6 +270,16 @@ function latency(x: Exchange): string {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
+}
+
+/** A regular file's size; 0 for a pipe (its end is not known). */
+function fileSize(file: string): number {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Opens an output file up front, so a bad path is one line and exit 2, not a stream error. */
