@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Decision } from '../engine/types.js';
+import { StatementPool } from './statementPool.js';
 
 /** One decision of the live gateway, stored beside the message it decided (the audit trail). */
 export interface DecisionRecord {
@@ -47,15 +48,16 @@ export class DecisionLog {
   private readonly bySession;
   private readonly shapes;
   /** Statements streaming a session's decisions: one per reading at once, reused once it ended. */
-  private readonly streams: Database.Statement[] = [];
+  private readonly streams;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     // A row already there (same session and `n`: a copy from the spool) is left as it is.
     this.insert = db.prepare(
       `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.bySession = db.prepare(BY_SESSION_SQL);
+    this.streams = new StatementPool(db, BY_SESSION_SQL);
     this.shapes = db.prepare(
       `SELECT DISTINCT chars, count, shadow FROM (
          SELECT sum(length(decision)) AS chars, count(*) AS count, min(enforced) = 0 AS shadow
@@ -86,9 +88,7 @@ export class DecisionLog {
 
   /** A session's decisions in message order, streamed (a session of an enforced million calls). */
   *streamSession(sessionId: string): Generator<DecisionRecord> {
-    let stmt = this.streams.find((s) => !s.busy);
-    if (!stmt) this.streams.push((stmt = this.db.prepare(BY_SESSION_SQL)));
-    for (const r of stmt.iterate(sessionId) as IterableIterator<Row>) yield toRecord(r);
+    for (const r of this.streams.iterate<Row>(sessionId)) yield toRecord(r);
   }
 
   /**

@@ -6,6 +6,7 @@ import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQu
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
 import { listSpools, nonJsonData, rawFacts, readSpool, type SpoolRow } from './spool.js';
+import { StatementPool } from './statementPool.js';
 import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
 type Db = Database.Database;
@@ -22,8 +23,9 @@ const CALLS_SQL = `(
        AND json_extract(j.value, '$.method') = 'tools/call'))`;
 
 // Only the client's messages that can hold a tools/call or an initialize, or are requests (batches
-// are kept: their method column is the first element's). Like RECORDS_SQL, prepared per read: the timeline merges
-// several sessions, and one better-sqlite3 statement cannot iterate twice at once.
+// are kept: their method column is the first element's). Like RECORDS_SQL, a statement per reading at
+// once (StatementPool): the timeline merges several sessions, and one better-sqlite3 statement
+// cannot iterate twice at once.
 const REPLAY_MESSAGES_SQL = `SELECT seq, t, method, msg FROM messages WHERE session_id = ? AND dir = 'c2s'
   AND (method IN ('tools/call', 'initialize') OR method IS NULL OR rpc_id IS NOT NULL OR substr(msg, 1, 1) = '[')
   ORDER BY seq`;
@@ -114,6 +116,8 @@ export class Store {
   private readonly stmts;
   /** The file opened (device and inode), if it is one. */
   private readonly identity: string | undefined;
+  private readonly recordsPool: StatementPool;
+  private readonly replayPool: StatementPool;
 
   constructor(
     readonly db: Db,
@@ -129,6 +133,8 @@ export class Store {
     db.pragma('mmap_size = 268435456');
     migrate(db, file);
     this.stmts = this.prepare(db);
+    this.recordsPool = new StatementPool(db, RECORDS_SQL);
+    this.replayPool = new StatementPool(db, REPLAY_MESSAGES_SQL, true);
     const copyRows = db.transaction((sessionId: string, rows: readonly SpoolRow[]) => {
       const { spoolMessage, spoolEvent, spoolLimit, getSession } = this.stmts;
       // A session deleted meanwhile (`sessions rm`) takes its rows with it; the counted calls of
@@ -351,9 +357,9 @@ export class Store {
 
   /** Messages and events of a session in `seq` order, streamed from the db. */
   *records(sessionId: string): Generator<SessionRecord> {
-    // A statement of its own: a statement streams one result at a time, and replay merges
-    // several sessions of one db at once.
-    const rows = this.db.prepare(RECORDS_SQL).iterate({ id: sessionId }) as IterableIterator<{
+    // A statement of its own (from a pool): a statement streams one result at a time, and
+    // replay merges several sessions of one db at once.
+    const rows = this.recordsPool.iterate({ id: sessionId }) as IterableIterator<{
       type: 'message' | 'event';
       seq: number;
       t: number;
@@ -379,7 +385,7 @@ export class Store {
    * `tools/call` or an `initialize`, and every request (its id may be reused while in flight).
    */
   *replayMessages(sessionId: string): Generator<ReplayMessage> {
-    const rows = this.db.prepare(REPLAY_MESSAGES_SQL).raw(true).iterate(sessionId);
+    const rows = this.replayPool.iterate(sessionId);
     for (const [seq, t, method, raw] of rows as IterableIterator<[number, number, string | null, string]>) {
       yield { seq, t, dir: 'c2s', method, rpcId: null, raw };
     }
