@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import type { SessionSource } from '../replayer/source.js';
-import type { Store } from '../store/store.js';
 import type { ReplayMessage, SessionRecord } from '../store/types.js';
 
 export interface ProgressOptions {
@@ -91,46 +90,34 @@ function formatCount(n: number): string {
 }
 
 /**
- * Wraps sources so their reading can be measured: a db session by messages read out of the
- * count the db holds; a JSONL file by the bytes of the records read (each record's text plus
- * its line's envelope) out of the file's size. The fraction is the mean over the sources.
+ * Wraps sources so their reading can be measured: a db session by the `seq` read out of its
+ * last one (asked of the db when the session is first read: nothing is counted up front, over
+ * a db of 100,000 sessions); a JSONL file by the bytes of the records read (each record's text
+ * plus its line's envelope) out of the file's size. The fraction is the mean over the sources.
  */
-export function measuredSources(
-  sources: readonly SessionSource[],
-  store: () => Store | undefined,
-): { sources: SessionSource[]; fraction: () => number } {
-  let counts: Map<string, number> | undefined;
-  const dbCount = (id: string): number => {
-    // Sessions read through `replayMessages` are measured in calls, others in bytes.
-    counts ??= new Map((store()?.listSessions() ?? []).map((s) => [s.id, s.calls]));
-    return counts.get(id) ?? 0;
-  };
-  const parts = sources.map((s) => {
-    const isDb = s.origin.startsWith('db:') && s.replayMessages !== undefined;
-    let total = 0;
-    try {
-      total = isDb ? dbCount(s.info.id) : statSync(s.origin).size;
-    } catch {
-      total = 0;
-    }
-    return { total, done: 0, isDb };
-  });
+export function measuredSources(sources: readonly SessionSource[]): {
+  sources: SessionSource[];
+  fraction: () => number;
+} {
+  const parts = sources.map(() => ({ total: undefined as number | undefined, done: 0, ended: false }));
   const wrapped = sources.map((s, i): SessionSource => {
     const part = parts[i]!;
     const measured = function* (records: Iterable<SessionRecord>) {
+      part.total ??= fileSize(s.origin);
       for (const r of records) {
         part.done += r.type === 'message' ? r.raw.length + 50 : 60;
         yield r;
       }
-      part.done = part.total;
+      part.ended = true;
     };
-    // A db session: counted in client `tools/call` messages, as its call count counts them.
+    // A db session: by seq, out of its last (whatever its messages are: calls, answers, events).
     const replayed = function* (messages: Iterable<ReplayMessage>) {
       for (const m of messages) {
-        if (m.dir === 'c2s' && m.method === 'tools/call') part.done++;
+        part.total ??= s.lastSeq?.() ?? 0;
+        part.done = m.seq;
         yield m;
       }
-      part.done = part.total;
+      part.ended = true;
     };
     const replayMessages = s.replayMessages?.bind(s);
     return {
@@ -140,10 +127,18 @@ export function measuredSources(
     };
   });
   return {
-    sources: wrapped,
     fraction: () =>
       parts.length === 0
         ? 1
-        : parts.reduce((sum, p) => sum + (p.total > 0 ? Math.min(1, p.done / p.total) : 0), 0) / parts.length,
+        : parts.reduce((sum, p) => sum + (p.ended ? 1 : p.total ? Math.min(1, p.done / p.total) : 0), 0) / parts.length,
+    sources: wrapped,
   };
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }

@@ -13,6 +13,7 @@ export function dbSource(store: Store, id: string): SessionSource {
     replayMessages: () => store.replayMessages(info.id),
     answersBetween: (after, before) => store.answersBetween(info.id, after, before),
     messageAt: (seq) => store.messageAt(info.id, seq),
+    lastSeq: () => store.lastSeq(info.id),
   };
 }
 

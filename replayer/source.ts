@@ -19,6 +19,8 @@ export interface SessionSource {
    * order: its messages with an id and no method (`rpcId` and no text), and batches (with text).
    */
   answersBetween?(afterSeq: number, beforeSeq: number): Iterable<ReplayMessage>;
+  /** A db session: the `seq` of its last record (how far a reading goes, for a progress bar). */
+  lastSeq?(): number;
   /** Optional direct lookup of one message by `seq` (else: scan `records()`). */
   messageAt?(seq: number): MessageRecord | undefined;
 }

@@ -66,14 +66,9 @@ export function registerDiff(program: Command): void {
     const a = loadPolicy(fileA);
     const b = loadPolicy(fileB);
     const db = lazyStore(opts, { readOnly: true });
-    let opened = false;
-    const openDb = () => {
-      opened = true;
-      return db.get();
-    };
     try {
-      const resolved = resolveSources(sessions, openDb);
-      const measured = measuredSources(resolved, () => (opened ? db.get() : undefined));
+      const resolved = resolveSources(sessions, db.get);
+      const measured = measuredSources(resolved);
       // ink renders nothing interactive when CI is set (is-in-ci): then the table, as in a pipe.
       const tui =
         !opts.json &&

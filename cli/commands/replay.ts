@@ -39,7 +39,7 @@ export function registerReplay(program: Command): void {
     let liveOf: ReturnType<typeof liveDecisions> | undefined;
     try {
       const sources = resolveSources(sessions, () => ((opened = true), db.get()));
-      const measured = measuredSources(sources, () => (opened ? db.get() : undefined));
+      const measured = measuredSources(sources);
       const progress = new Progress('calls', measured.fraction, {
         enabled: progressWanted(!opts.quiet || opts.json === true),
       });

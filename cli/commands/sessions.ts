@@ -132,7 +132,7 @@ export function registerSessions(program: Command): void {
       let messages = 0;
       let events = 0;
       // Measured in bytes read (a pipe: its count of messages only).
-      const measured = measuredSources([source], () => undefined);
+      const measured = measuredSources([source]);
       const size = fileSize(file);
       const progress = new Progress('messages', () => (size > 0 ? measured.fraction() : undefined), {
         enabled: progressWanted(false),

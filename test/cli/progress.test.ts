@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measuredSources, Progress } from '../../cli/progress.js';
-import { callsOf, jsonlSource } from '../../replayer/index.js';
+import { callsOf, dbSource, jsonlSource } from '../../replayer/index.js';
+import { openStore } from '../../store/store.js';
 
 const fixture = join(import.meta.dirname, '../../fixtures/sessions/seed-15-calls.jsonl');
 
@@ -50,7 +51,7 @@ describe('Progress', () => {
 describe('measuredSources', () => {
   it('measures a JSONL file by bytes read, reaching 1 at the end, and passes records through unchanged', () => {
     const source = jsonlSource(fixture);
-    const { sources, fraction } = measuredSources([source], () => undefined);
+    const { sources, fraction } = measuredSources([source]);
     expect(fraction()).toBe(0);
     const it = callsOf(sources[0]!)[Symbol.iterator]();
     it.next();
@@ -61,5 +62,30 @@ describe('measuredSources', () => {
     expect(fraction()).toBe(1);
     expect(rest).toHaveLength(14);
     expect([...callsOf(sources[0]!)]).toEqual([...callsOf(source)]);
+  });
+
+  it('measures a db session by seq out of its last, asked of the db only once the session is read', () => {
+    const store = openStore(':memory:');
+    try {
+      store.insertSession({ id: 'S', startedAt: '2026-01-01T00:00:00.000Z', transport: 'stdio' });
+      for (let i = 0; i < 10; i++) {
+        const call = { jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'x', arguments: {} } };
+        store.appendMessage('S', 2 * i, i, 'c2s', JSON.stringify(call), 'tools/call', String(i));
+        store.appendMessage('S', 2 * i + 1, i, 's2c', `{"jsonrpc":"2.0","id":${i},"result":{}}`, null, String(i));
+      }
+      let asked = 0;
+      const source = dbSource(store, 'S');
+      const { sources, fraction } = measuredSources([{ ...source, lastSeq: () => (asked++, source.lastSeq!()) }]);
+      expect(fraction()).toBe(0);
+      expect(asked).toBe(0);
+      const it = callsOf(sources[0]!)[Symbol.iterator]();
+      for (let i = 0; i < 5; i++) it.next();
+      expect(fraction()).toBeCloseTo(8 / 19);
+      expect(asked).toBe(1);
+      expect([...{ [Symbol.iterator]: () => it }]).toHaveLength(5);
+      expect(fraction()).toBe(1);
+    } finally {
+      store.close();
+    }
   });
 });
