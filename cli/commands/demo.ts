@@ -95,7 +95,7 @@ Runs offline; the demo server (dist/fixtures/demo/server.js) has AWS-style tools
           seedName,
           strictName,
           timelineOrigin([source]),
-          out,
+          { out },
         );
         const dbArg = opts.db === undefined ? `--db ${db}` : `--db ${opts.db}`;
         out.line('');

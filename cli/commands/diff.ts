@@ -86,7 +86,8 @@ export function registerDiff(program: Command): void {
           progress.tick();
           if (summary.add(d)) out.json(changeLine(d));
           if (out.full) await out.drained();
-          if (out.done) break;
+          // A reader gone ends the run, unless the exit code depends on every call.
+          if (out.done && !opts.failOnChange) break;
         }
         progress.done();
         out.json(summary.toJSON());
@@ -94,7 +95,9 @@ export function registerDiff(program: Command): void {
       } else if (tui) {
         await runTui(run, summary, progress, fileA, fileB, resolved);
       } else {
-        await printDiffTable(run, summary, progress, fileA, fileB, timelineOrigin(measured.sources));
+        await printDiffTable(run, summary, progress, fileA, fileB, timelineOrigin(measured.sources), {
+          whole: opts.failOnChange === true,
+        });
       }
       if (opts.failOnChange) {
         const bad = summary.unexpected(allowed);
@@ -119,7 +122,14 @@ export async function printDiffTable(
   fileB: string,
   /** Where TIME counts from (ms): the earliest session's start, as in `replay`. */
   origin: number,
-  out = new Output(),
+  {
+    out = new Output(),
+    whole = false,
+  }: {
+    out?: Output;
+    /** Decide every call even when the reader is gone (`--fail-on-change`: the exit code depends on them all). */
+    whole?: boolean;
+  } = {},
 ): Promise<void> {
   out.line(`A ${fileA} → B ${fileB}`);
   out.line('');
@@ -158,9 +168,9 @@ export async function printDiffTable(
       b.rule,
       `${why(a)} → ${why(b)}`,
     ]);
-    // A slow reader is waited for; a reader gone (`| head`) ends the table.
+    // A slow reader is waited for; a reader gone (`| head`) ends the table, unless `whole`.
     if (out.full) await out.drained();
-    if (out.done) break;
+    if (out.done && !whole) break;
   }
   flushPending();
   progress.done();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from './runCli.js';
@@ -79,6 +79,43 @@ describe('JSONL read from a pipe', () => {
         const wrote = Number(/^wrote (\d+)$/.exec(r.stderr.trim())?.[1]);
         expect(wrote).toBeLessThan(CAP / 4);
       });
+    }
+  });
+
+  it('diff --fail-on-change | head: the exit code still comes from every call', () => {
+    // 5,000 allowed changes (allow->throttle) first, the one that fails (allow->deny) last.
+    const dir = tempDir();
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    writeFileSync(a, JSON.stringify({ version: '1', default: 'allow', tools: {} }));
+    writeFileSync(
+      b,
+      JSON.stringify({
+        version: '1',
+        default: 'allow',
+        tools: { t: { limits: [{ window: 'minute', max: 0 }] }, d: { action: 'deny' } },
+      }),
+    );
+    const call = (seq: number, name: string) =>
+      JSON.stringify({
+        type: 'message',
+        seq,
+        t: seq,
+        dir: 'c2s',
+        msg: { jsonrpc: '2.0', id: seq, method: 'tools/call', params: { name, arguments: {} } },
+      });
+    const session = join(dir, 's.jsonl');
+    writeFileSync(
+      session,
+      [...Array.from({ length: 5000 }, (_, i) => call(i, 't')), call(5000, 'd')].join('\n') + '\n',
+    );
+    for (const json of ['', '--json']) {
+      const r = sh(
+        `$CLI diff --policy ${a} --policy ${b} ${json} --fail-on-change --allow-transition 'allow->throttle' ${session} ` +
+          `| head -c 1000 >/dev/null; echo "exit \${PIPESTATUS[0]}"`,
+      );
+      expect(r.stdout.trim()).toBe('exit 3');
+      expect(r.stderr.trim()).toMatch(/^mcp-replay: 5001 call\(s\) changed decision \(allow->deny 1\)$/);
     }
   });
 });
