@@ -12,8 +12,11 @@ import { buildProgram } from './program.js';
  */
 async function main(argv: string[]): Promise<void> {
   // A reader that stops early (`| head`) closes our stdout: that ends the output, not in a crash.
+  // Output that cannot be written (a full disk) is a runtime failure: one line, exit 1.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code === 'EPIPE') return;
+    process.stderr.write(`mcp-replay: cannot write the output: ${err.message}\n`);
+    process.exit(1);
   });
   const program = buildProgram();
   program.exitOverride();

@@ -8,13 +8,16 @@
 export class Output {
   private buf = '';
   private closed = false;
+  private failed: Error | undefined;
   private waiting = false;
   private wake: (() => void) | undefined;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    // Either way nothing more can be written: EPIPE ends the output quietly, another error
+    // (ENOSPC) is thrown by the next flush (an event handler's throw would print a stack trace).
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') this.closed = true;
-      else throw err;
+      if (err.code !== 'EPIPE') this.failed ??= err;
+      this.closed = true;
       this.woken();
     });
     stream.on('drain', () => this.woken());
@@ -57,6 +60,7 @@ export class Output {
   }
 
   flush(): void {
+    if (this.failed) throw new Error(`cannot write the output: ${this.failed.message}`);
     if (this.buf.length === 0 || this.done) return;
     if (!this.stream.write(this.buf)) this.waiting = true;
     this.buf = '';

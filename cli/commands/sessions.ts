@@ -197,7 +197,9 @@ export function registerSessions(program: Command): void {
       out.flush();
       if (stream)
         await new Promise<void>((resolve, reject) =>
-          stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+          stream.end((err?: NodeJS.ErrnoException | null) =>
+            err ? reject(new Error(`${opts.output}: cannot write: ${err.code ?? err.message}`)) : resolve(),
+          ),
         );
     } finally {
       db.close();

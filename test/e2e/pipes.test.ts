@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from './runCli.js';
@@ -116,6 +116,28 @@ describe('JSONL read from a pipe', () => {
       );
       expect(r.stdout.trim()).toBe('exit 3');
       expect(r.stderr.trim()).toMatch(/^mcp-replay: 5001 call\(s\) changed decision \(allow->deny 1\)$/);
+    }
+  });
+});
+
+describe.skipIf(!existsSync('/dev/full'))('output that cannot be written (a full disk)', () => {
+  it('is one line on stderr and exit 1, not a stack trace', () => {
+    const dir = tempDir();
+    const db = join(dir, 'r.db');
+    expect(sh(`$CLI sessions import --db ${db} ${SESSION}`).code).toBe(0);
+    for (const command of [
+      `replay --db ${db} --policy ${SEED} --json`,
+      `diff --db ${db} --policy ${SEED} --policy fixtures/policies/strict.json`,
+      `sessions list --db ${db}`,
+      `sessions show --db ${db} seed-15-calls`,
+      `sessions export --db ${db} seed-15-calls`,
+      `sessions export --db ${db} seed-15-calls -o /dev/full`,
+    ]) {
+      const r = sh(`$CLI ${command} > /dev/full`);
+      expect(r.code, command).toBe(1);
+      expect(r.stderr, command).toMatch(
+        /^mcp-replay: (cannot write the output: ENOSPC: no space left on device, write|\/dev\/full: cannot write: ENOSPC)\n$/,
+      );
     }
   });
 });
