@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
 import { InputError } from '../engine/errors.js';
 import { defaultDbPath } from '../store/dbPath.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore, type OpenOptions, type Store } from '../store/store.js';
 
 export interface CommonOptions {
   db?: string;
@@ -32,11 +32,18 @@ export function openedDb(): string | undefined {
   return dbFile;
 }
 
-/** A lazily opened store, closed at exit; `readOnly` for commands that only read (see openStore). */
-export function lazyStore(options: CommonOptions, { readOnly = false } = {}): { get: () => Store; close: () => void } {
+/**
+ * A lazily opened store, closed at exit. `readOnly` for commands that only read: they create
+ * nothing, and read a db they may not write read-only; `create: false` for commands that write
+ * but create nothing (see openStore).
+ */
+export function lazyStore(
+  options: CommonOptions,
+  mode: Pick<OpenOptions, 'readOnly' | 'create'> = {},
+): { get: () => Store; close: () => void } {
   let store: Store | undefined;
   return {
-    get: () => (store ??= openStore((dbFile = options.db ?? defaultDbPath()), { readOnly })),
+    get: () => (store ??= openStore((dbFile = options.db ?? defaultDbPath()), mode)),
     close: () => store?.close(),
   };
 }

@@ -50,7 +50,11 @@ interface Row {
 export class ApprovalQueue {
   private readonly stmts;
 
-  constructor(db: Database.Database) {
+  /** `readOnly`: a db that cannot be written (see openReadOnly): the list leaves orphans out without expiring them. */
+  constructor(
+    db: Database.Database,
+    private readonly readOnly = false,
+  ) {
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO approvals (session_id, seq, grant_id, tool, args, reason, rule, requested_at, expires_at, gateway_pid, gateway_host, token)
@@ -102,9 +106,14 @@ export class ApprovalQueue {
    * Expires the pending requests of gateways of this host that are gone (killed: nobody waits
    * for the answer, an approval would be given for nothing). Another host's cannot be checked.
    */
-  private expireOrphans(now: number): void {
+  private expireOrphans(now: number): Set<number> {
+    const orphans = new Set<number>();
     for (const r of this.stmts.mine.all(HOST) as { id: number; gateway_pid: number | null }[])
-      if (r.gateway_pid !== null && !alive(r.gateway_pid)) this.expire(r.id, now, 'gateway gone');
+      if (r.gateway_pid !== null && !alive(r.gateway_pid)) {
+        if (this.readOnly) orphans.add(r.id);
+        else this.expire(r.id, now, 'gateway gone');
+      }
+    return orphans;
   }
 
   get(id: number): Approval | undefined {
@@ -114,8 +123,8 @@ export class ApprovalQueue {
 
   /** Pending requests still within their deadline at `now`, oldest first. */
   pending(now: number): Approval[] {
-    this.expireOrphans(now);
-    return (this.stmts.pending.all(now) as Row[]).map(toApproval);
+    const orphans = this.expireOrphans(now);
+    return (this.stmts.pending.all(now) as Row[]).filter((r) => !orphans.has(r.id)).map(toApproval);
   }
 
   /** Approves or rejects a pending request; false when it is no longer pending (or past its deadline, or its gateway is gone). */

@@ -44,18 +44,13 @@ interface Row {
  * the outcome of an approval (`allow` or `deny` with who or what answered).
  */
 export class DecisionLog {
-  private readonly insert;
+  private insertStmt: Database.Statement | undefined;
   private readonly bySession;
   private readonly shapes;
   /** Statements streaming a session's decisions: one per reading at once, reused once it ended. */
   private readonly streams;
 
-  constructor(db: Database.Database) {
-    // A row already there (same session and `n`: a copy from the spool) is left as it is.
-    this.insert = db.prepare(
-      `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
+  constructor(private readonly db: Database.Database) {
     this.bySession = db.prepare(BY_SESSION_SQL);
     this.streams = new StatementPool(db, BY_SESSION_SQL);
     this.shapes = db.prepare(
@@ -63,6 +58,18 @@ export class DecisionLog {
          SELECT sum(length(decision)) AS chars, count(*) AS count, min(enforced) = 0 AS shadow
          FROM decisions WHERE session_id = ? GROUP BY seq, rpc_id)`,
     );
+  }
+
+  /**
+   * Prepared when first used: a read-only store reads `decisions` through a view (see
+   * Store.showSpools), which an INSERT cannot be prepared against.
+   */
+  private get insert(): Database.Statement {
+    // A row already there (same session and `n`: a copy from the spool) is left as it is.
+    return (this.insertStmt ??= this.db.prepare(
+      `INSERT INTO decisions (session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ));
   }
 
   record(d: DecisionRecord): void {

@@ -1,11 +1,27 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import { listSpools, nonJsonData, rawFacts, readSpool, type SpoolRow } from './spool.js';
+import { decodeSpool, listSpools, nonJsonData, rawFacts, readSpool, spoolDir, type SpoolRow } from './spool.js';
 import { StatementPool } from './statementPool.js';
 import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
@@ -41,6 +57,43 @@ const RECORDS_SQL = `SELECT 'message' AS type, seq, t, dir, msg AS body, NULL AS
   SELECT 'event' AS type, seq, t, NULL AS dir, data AS body, event FROM events WHERE session_id = @id
   ORDER BY seq`;
 
+// A read-only store's copy of the spools' rows (Store.showSpools), as the db's tables hold them.
+const SPOOLED_SQL = `
+  CREATE TEMP TABLE spooled_messages (
+    session_id TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, dir TEXT NOT NULL, method TEXT,
+    rpc_id TEXT, size INTEGER NOT NULL, msg TEXT NOT NULL, PRIMARY KEY (session_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TEMP TABLE spooled_events (
+    session_id TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, event TEXT NOT NULL, data TEXT,
+    PRIMARY KEY (session_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TEMP TABLE spooled_decisions (
+    id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL, rpc_id TEXT, tool TEXT NOT NULL,
+    decision TEXT NOT NULL, reason TEXT NOT NULL, rule TEXT NOT NULL, retry_after_ms INTEGER,
+    policy_sha256 TEXT NOT NULL, at REAL NOT NULL, enforced INTEGER NOT NULL, n INTEGER, UNIQUE (session_id, n)
+  );`;
+
+// What the db's tables hold and the rows of the spools they lack (a live recorder may copy its
+// rows meanwhile). A decision without n (older spools) is never known again, as in a copy.
+const SPOOLED_VIEWS_SQL = `
+  CREATE TEMP VIEW messages AS
+    SELECT session_id, seq, t, dir, method, rpc_id, size, msg FROM main.messages
+    UNION ALL
+    SELECT session_id, seq, t, dir, method, rpc_id, size, msg FROM temp.spooled_messages s
+    WHERE NOT EXISTS (SELECT 1 FROM main.messages m WHERE m.session_id = s.session_id AND m.seq = s.seq);
+  CREATE TEMP VIEW events AS
+    SELECT session_id, seq, t, event, data FROM main.events
+    UNION ALL
+    SELECT session_id, seq, t, event, data FROM temp.spooled_events s
+    WHERE NOT EXISTS (SELECT 1 FROM main.events e WHERE e.session_id = s.session_id AND e.seq = s.seq);
+  CREATE TEMP VIEW decisions AS
+    SELECT id, session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n
+    FROM main.decisions
+    UNION ALL
+    SELECT id, session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n
+    FROM temp.spooled_decisions s
+    WHERE s.n IS NULL OR NOT EXISTS (SELECT 1 FROM main.decisions d WHERE d.session_id = s.session_id AND d.n = s.n);`;
+
 interface SessionRow {
   id: string;
   name: string | null;
@@ -53,16 +106,31 @@ interface SessionRow {
   extra: string | null;
 }
 
+export interface OpenOptions {
+  /** A db that is not there is an error. */
+  mustExist?: boolean;
+  /**
+   * The command only reads (lists, replays): it creates nothing, and a db it may not write (a
+   * read-only file, folder or mount, another user's file) is opened read-only (see openReadOnly).
+   */
+  readOnly?: boolean;
+  /**
+   * False: create nothing, though the command writes (`sessions rm`, answering an approval): a db
+   * that is not there reads as an empty one. Default: not `readOnly`.
+   */
+  create?: boolean;
+}
+
 /**
- * Opens (creating with mode 0700/0600 and migrating) the recordings db. `readOnly`: a command
- * that only reads (lists, replays) creates nothing: a db that is not there reads as an empty one
- * (a typo in `--db` must not leave folders and files behind).
+ * Opens (creating with mode 0700/0600 and migrating) the recordings db. A command that creates
+ * nothing (`readOnly`, `create: false`) reads a db that is not there as an empty one (a typo in
+ * `--db` must not leave folders and files behind).
  */
-export function openStore(file: string, options: { mustExist?: boolean; readOnly?: boolean } = {}): Store {
+export function openStore(file: string, options: OpenOptions = {}): Store {
   if (file !== ':memory:') {
     if (!existsSync(file)) {
       if (options.mustExist) throw new InputError(`${file}: no such database`);
-      if (options.readOnly) return new Store(new Database(':memory:'), file);
+      if (options.readOnly || options.create === false) return new Store(new Database(':memory:'), file);
       try {
         makeDirs(dirname(file));
       } catch (err) {
@@ -70,7 +138,7 @@ export function openStore(file: string, options: { mustExist?: boolean; readOnly
           `${file}: cannot create its folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
         );
       }
-    }
+    } else if (options.readOnly && !writable(file)) return openReadOnly(file);
   }
   // Several processes opening one new db at once (gateways started together) race to create it,
   // switch it to WAL and migrate it: a step SQLite answers "locked" without waiting is tried
@@ -85,6 +153,8 @@ export function openStore(file: string, options: { mustExist?: boolean; readOnly
     } catch (err) {
       db?.close();
       if (err instanceof InputError) throw err;
+      // Refused a write that access(2) did not foresee (root on an NFS share that squashes root).
+      if (options.readOnly && file !== ':memory:' && cannotWrite(err)) return openReadOnly(file);
       const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
       if (busy && waited < OPEN_BUSY_MS) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
@@ -111,6 +181,161 @@ function makeDirs(dir: string): void {
   mkdirSync(dir, { mode: 0o700 });
 }
 
+/** Whether this process may write the db: the file, its folder (where SQLite creates `-wal` and `-shm`) and the `-wal` and `-shm` there are. */
+function writable(file: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return true; // SQLite says what is wrong
+  }
+  return [real, dirname(real), `${real}-wal`, `${real}-shm`].every((f, i) => (i > 1 && !existsSync(f)) || mayWrite(f));
+}
+
+function mayWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cannotWrite(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PERM';
+}
+
+/**
+ * Opens a db this process may not write, for a command that only reads: nothing is migrated,
+ * switched to WAL, copied from the spools (their rows are read into memory: see Store.showSpools),
+ * deleted or created beside it. SQLite reads a WAL db through its `-shm` (the index of the `-wal`),
+ * which it cannot create in a read-only folder ("unable to open database file", or "attempt to
+ * write a readonly database"), and in a writable one it would leave a `-shm` and a `-wal` of this
+ * user's there (which can lock the db's owner out of it). So, in order:
+ * 1. both there (a db in use, or left by a process killed): read through them, read-only ones too;
+ * 2. no `-wal`, or an empty one: the db file holds every commit; `immutable=1` reads it as a plain
+ *    file (no `-shm`, no locks);
+ * 3. a `-wal` without its `-shm` (a copy made without it): a private copy of the two, in a
+ *    temporary folder deleted on close (as `immutable=1` ignores the `-wal`: its commits would be lost);
+ * 4. a `-wal` that cannot be read: `immutable=1`, saying on stderr that its commits are not shown.
+ */
+function openReadOnly(file: string): Store {
+  enableUris();
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (err) {
+    throw new InputError(
+      `${file}: cannot open database: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const wal = sizeOf(`${real}-wal`);
+  const attempts: (() => { db: Db; scratch?: string; note?: string })[] = [];
+  if (wal !== undefined && existsSync(`${real}-shm`))
+    attempts.push(() => ({ db: new Database(real, { readonly: true }) }));
+  if (!wal) attempts.push(() => ({ db: immutable(real) }));
+  else {
+    attempts.push(() => privateCopy(real));
+    attempts.push(() => ({
+      db: immutable(real),
+      note: `${file}: cannot read its -wal file (${reason(last)}): what was committed since its last checkpoint is not shown`,
+    }));
+  }
+  let first: unknown;
+  let last: unknown;
+  for (const attempt of attempts) {
+    let opened: ReturnType<(typeof attempts)[number]> | undefined;
+    try {
+      opened = attempt();
+      const version = opened.db.pragma('user_version', { simple: true }) as number;
+      const tables = opened.db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
+      if (version === 0 && tables === 0) {
+        // An empty file (a db created and never opened by mcp-replay): an empty db, as a missing one.
+        dispose(opened);
+        return new Store(new Database(':memory:'), file);
+      }
+      if (version > MIGRATIONS.length) {
+        throw new InputError(
+          `${file}: database schema v${version} is newer than this mcp-replay (v${MIGRATIONS.length})`,
+        );
+      }
+      if (version < MIGRATIONS.length) {
+        throw new InputError(
+          `${file}: database schema v${version} is older than this mcp-replay (v${MIGRATIONS.length}) and cannot be upgraded by a user who may not write it: run any mcp-replay command on it once as one who may (the file and its folder), or read a writable copy`,
+        );
+      }
+      if (opened.note) process.stderr.write(`mcp-replay: ${opened.note}\n`);
+      return new Store(opened.db, file, { readOnly: true, scratch: opened.scratch });
+    } catch (err) {
+      if (opened) dispose(opened);
+      if (err instanceof InputError) throw err;
+      first ??= err;
+      last = err;
+    }
+  }
+  throw new InputError(`${file}: cannot open database: ${(first as Error).message}`);
+}
+
+function reason(err: unknown): string {
+  return (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.message ?? 'unknown';
+}
+
+function dispose({ db, scratch }: { db: Db; scratch?: string | undefined }): void {
+  db.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The db file as SQLite's `immutable=1` reads it: never changing, so without locks, `-wal` or `-shm`. */
+function immutable(real: string): Db {
+  return new Database(`${pathToFileURL(real).href}?immutable=1`, { readonly: true });
+}
+
+/** A copy of the db and its `-wal` in a new private folder (the Store deletes it on close). */
+function privateCopy(real: string): { db: Db; scratch: string } {
+  const scratch = mkdtempSync(join(tmpdir(), 'mcp-replay-read-'));
+  try {
+    const copy = join(scratch, 'r.db');
+    copyFileSync(real, copy);
+    copyFileSync(`${real}-wal`, `${copy}-wal`);
+    return { db: new Database(copy, { readonly: true }), scratch };
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function sizeOf(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}
+
+let urisEnabled = false;
+
+/**
+ * Lets SQLite take `file:` URIs (for `immutable=1`): better-sqlite3 builds SQLite without them
+ * (SQLITE_USE_URI=0) and turns them on only if SQLITE_USE_URI=1 is in the environment when its
+ * addon loads, at the first Database of the process (no effect after: a URI is then taken for a
+ * file name that does not exist, and openReadOnly reads a private copy instead). Done only by a
+ * reader of a db it cannot write, before it opens any: a writer's `--db file:x` stays a file
+ * name. The environment is put back (the processes we start must not inherit it).
+ */
+function enableUris(): void {
+  if (urisEnabled) return;
+  urisEnabled = true;
+  const before = process.env.SQLITE_USE_URI;
+  process.env.SQLITE_USE_URI = '1';
+  try {
+    new Database(':memory:').close();
+  } finally {
+    if (before === undefined) delete process.env.SQLITE_USE_URI;
+    else process.env.SQLITE_USE_URI = before;
+  }
+}
+
 /** The only place that knows SQL. Statements are prepared once; reads of sessions stream. */
 export class Store {
   private readonly stmts;
@@ -119,24 +344,42 @@ export class Store {
   private readonly recordsPool: StatementPool;
   private readonly replayPool: StatementPool;
 
+  /**
+   * Opened read-only (openReadOnly: a db this process may not write, for a command that only
+   * reads): a write fails.
+   */
+  readonly readOnly: boolean;
+  /** The private folder of a copy read instead of the db (see openReadOnly), deleted on close. */
+  private readonly scratch: string | undefined;
+
   constructor(
     readonly db: Db,
     readonly file: string,
+    mode: { readOnly?: boolean; scratch?: string | undefined } = {},
   ) {
+    this.readOnly = mode.readOnly ?? false;
+    this.scratch = mode.scratch;
     this.identity = db.memory ? undefined : fileIdentity(file);
     // First, so that the pragmas and migrations below wait for another process opening the db.
     db.pragma(`busy_timeout = ${BUSY_MS}`);
-    db.pragma('journal_mode = WAL');
+    // Read-only, the schema was checked by openReadOnly, and the journal mode is the db's.
+    if (!this.readOnly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Replay and diff scan sessions of millions of rows: read pages through a memory map, not read().
     db.pragma('mmap_size = 268435456');
-    migrate(db, file);
+    if (!this.readOnly) migrate(db, file);
+    // Before the statements are prepared: they then read the spooled rows too.
+    else this.showSpools();
     this.stmts = this.prepare(db);
     this.recordsPool = new StatementPool(db, RECORDS_SQL);
     this.replayPool = new StatementPool(db, REPLAY_MESSAGES_SQL, true);
+    // The inserts of rows are prepared when first used, but for a writer: read-only, `messages`
+    // and `events` may be views (showSpools), which an INSERT cannot even be prepared against.
+    if (!this.readOnly) void this.rowWrites;
     const copyRows = db.transaction((sessionId: string, rows: readonly SpoolRow[]) => {
-      const { spoolMessage, spoolEvent, spoolLimit, getSession } = this.stmts;
+      const { getSession } = this.stmts;
+      const { spoolMessage, spoolEvent, spoolLimit } = this.rowWrites;
       // A session deleted meanwhile (`sessions rm`) takes its rows with it; the counted calls of
       // a gateway are not the session's: they stay in the counters.
       const session = getSession.get(sessionId) !== undefined;
@@ -168,7 +411,32 @@ export class Store {
         db.pragma('foreign_keys = ON');
       }
     };
-    if (file !== ':memory:') this.recoverSpools();
+    if (file !== ':memory:' && !this.readOnly) this.recoverSpools();
+  }
+
+  private rowStmts?: ReturnType<Store['prepareRowWrites']>;
+  private get rowWrites(): ReturnType<Store['prepareRowWrites']> {
+    return (this.rowStmts ??= this.prepareRowWrites(this.db));
+  }
+
+  private prepareRowWrites(db: Db) {
+    return {
+      insertMessage: db.prepare(
+        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
+      // From a spool: a row may already be there (copied by a reader that recovered the spool).
+      spoolMessage: db.prepare(
+        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      spoolEvent: db.prepare(
+        `INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      spoolLimit: db.prepare(
+        `INSERT INTO limiter_log (id, key, t, keep_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+    };
   }
 
   private prepare(db: Db) {
@@ -188,21 +456,6 @@ export class Store {
          FROM sessions s ORDER BY s.started_at, s.id`,
       ),
       allSessions: db.prepare(`SELECT * FROM sessions ORDER BY started_at, id`),
-      insertMessage: db.prepare(
-        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertEvent: db.prepare(`INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?)`),
-      // From a spool: a row may already be there (copied by a reader that recovered the spool).
-      spoolMessage: db.prepare(
-        `INSERT INTO messages (session_id, seq, t, dir, method, rpc_id, size, msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT DO NOTHING`,
-      ),
-      spoolEvent: db.prepare(
-        `INSERT INTO events (session_id, seq, t, event, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ),
-      spoolLimit: db.prepare(
-        `INSERT INTO limiter_log (id, key, t, keep_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ),
       messageAt: db.prepare(`SELECT t, dir, msg FROM messages WHERE session_id = ? AND seq = ?`),
       lastSeq: db
         .prepare(
@@ -253,8 +506,94 @@ export class Store {
     return copied;
   }
 
+  /**
+   * Read-only, the spools can be neither copied into the db nor deleted: the rows they hold are
+   * read into temporary tables, and `messages`, `events` and `decisions` are read through
+   * temporary views of the db's rows and those it lacks (a temporary view hides the table of its
+   * name). A spool that cannot be read is said once on stderr.
+   */
+  private showSpools(): void {
+    const dir = spoolDir(this.file);
+    const unread: { path: string; code: string }[] = [];
+    const failed = (path: string, err: unknown) =>
+      unread.push({ path, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    const spools: { sessionId: string; rows: SpoolRow[] }[] = [];
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.spool'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed(dir, err);
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const { sessionId, rows } = decodeSpool(readFileSync(path));
+        if (sessionId !== undefined && rows.length > 0) spools.push({ sessionId, rows });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed(path, err); // ENOENT: its recorder finished
+      }
+    }
+    if (unread.length > 0) {
+      const [{ path, code }] = unread as [(typeof unread)[number]];
+      const more = unread.length > 1 ? ` and ${unread.length - 1} more` : '';
+      process.stderr.write(
+        `mcp-replay: ${this.file}: cannot read ${path} (${code})${more}: the last rows a live or killed recorder left there, if any, are not shown\n`,
+      );
+    }
+    if (spools.length === 0) return;
+    const db = this.db;
+    db.exec(SPOOLED_SQL);
+    const hasSession = db.prepare(`SELECT 1 FROM main.sessions WHERE id = ?`).pluck();
+    const message = db.prepare(
+      `INSERT INTO temp.spooled_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    const event = db.prepare(`INSERT INTO temp.spooled_events VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    const decision = db.prepare(
+      `INSERT INTO temp.spooled_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    // After the db's own: a message's decisions are read in `id` order (the verdict, then the outcome).
+    let id = db.prepare(`SELECT coalesce(max(id), 0) FROM main.decisions`).pluck().get() as number;
+    db.transaction(() => {
+      for (const { sessionId, rows } of spools) {
+        // As a copy does: the rows of a session deleted meanwhile are gone; counted calls (`limit`
+        // rows) are the live gateways' business.
+        if (hasSession.get(sessionId) === undefined) continue;
+        for (const r of rows) {
+          if (r.kind === 'message') {
+            message.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
+          } else if (r.kind === 'raw') {
+            const facts = rawFacts(r);
+            if (facts)
+              message.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
+            else event.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
+          } else if (r.kind === 'event') event.run(sessionId, r.seq, r.t, r.event, r.data);
+          else if (r.kind === 'decision') {
+            const d = r.record;
+            decision.run(
+              ++id,
+              d.sessionId,
+              d.seq,
+              d.rpcId ?? null,
+              d.tool,
+              d.decision,
+              d.reason,
+              d.rule,
+              d.retryAfterMs ?? null,
+              d.policySha256,
+              d.at,
+              d.enforced ? 1 : 0,
+              d.n ?? null,
+            );
+          }
+        }
+      }
+    })();
+    db.exec(SPOOLED_VIEWS_SQL);
+  }
+
   close(): void {
     this.db.close();
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
   }
 
   /**
@@ -321,11 +660,11 @@ export class Store {
     method: string | null,
     rpcId: string | null,
   ): void {
-    this.stmts.insertMessage.run(sessionId, seq, t, dir, method, rpcId, Buffer.byteLength(raw), raw);
+    this.rowWrites.insertMessage.run(sessionId, seq, t, dir, method, rpcId, Buffer.byteLength(raw), raw);
   }
 
   appendEvent(sessionId: string, seq: number, t: number, event: string, data: unknown): void {
-    this.stmts.insertEvent.run(sessionId, seq, t, event, data === undefined ? null : JSON.stringify(data));
+    this.rowWrites.insertEvent.run(sessionId, seq, t, event, data === undefined ? null : JSON.stringify(data));
   }
 
   getSession(id: string): SessionInfo | undefined {
@@ -427,7 +766,7 @@ export class Store {
     return (this.decisionLog ??= new DecisionLog(this.db));
   }
   private get approvals(): ApprovalQueue {
-    return (this.approvalQueue ??= new ApprovalQueue(this.db));
+    return (this.approvalQueue ??= new ApprovalQueue(this.db, this.readOnly));
   }
 
   /** Stores one live decision beside the message it decided (the session must exist). */

@@ -31,7 +31,12 @@ export function registerApprovals(program: Command): void {
       .option('--approve <id>', 'approve one pending call without the TUI (for scripts)', approvalId)
       .option('--reject <id>', 'reject one pending call without the TUI (for scripts)', approvalId),
   ).action(async (opts: ApprovalsOptions) => {
-    const db = lazyStore(opts, { readOnly: true });
+    const tui = !opts.json && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI;
+    // The list only reads; answering (here or in the TUI) writes.
+    const db = lazyStore(
+      opts,
+      tui || opts.approve !== undefined || opts.reject !== undefined ? { create: false } : { readOnly: true },
+    );
     try {
       const store = db.get();
       if (opts.approve !== undefined && opts.reject !== undefined) {
@@ -51,7 +56,7 @@ export function registerApprovals(program: Command): void {
         process.stderr.write(`approval ${answer} ${status}\n`);
         return;
       }
-      if (!opts.json && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) {
+      if (tui) {
         // ink and react load only for the TUI: every other command starts without them.
         const { runApprovalsTui } = await import('../../tui/approvals/run.js');
         await runApprovalsTui(store, { user: opts.user ?? osUser(), dbFile: store.file });

@@ -213,7 +213,7 @@ export function registerSessions(program: Command): void {
       .argument('<id>', 'session id or unique prefix'),
     { json: false },
   ).action((id: string, opts: CommonOptions) => {
-    const db = lazyStore(opts, { readOnly: true });
+    const db = lazyStore(opts, { create: false });
     try {
       const info = db.get().resolveSession(id);
       db.get().deleteSession(info.id);
