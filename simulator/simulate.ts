@@ -27,6 +27,8 @@ export interface SimulateOptions {
   maxCalls?: number;
   /** A fresh limiter per stream and policy (default the engine's in-memory one): an injected edge for tests. */
   newLimiter?: () => Limiter;
+  /** Called with each stream's calls as the policies decide them (exploring and shrinking): a progress bar's tick. */
+  onDecided?: (calls: number) => void;
 }
 
 export type Counts = Record<Decision, number> & { calls: number };
@@ -113,11 +115,10 @@ export function simulate(options: SimulateOptions): SimulationReport {
   /** Generated calls each expectation applies to: none means it tested nothing. */
   const met = new Map<string, number>();
   const { newLimiter } = options;
-  const decideAll = (s: SimCall[]): DecidedStream => ({
-    calls: s,
-    decisions: policies.map((p) => decideStream(p.policy, s, newLimiter?.())),
-    newLimiter,
-  });
+  const decideAll = (s: SimCall[]): DecidedStream => {
+    options.onDecided?.(s.length);
+    return { calls: s, decisions: policies.map((p) => decideStream(p.policy, s, newLimiter?.())), newLimiter };
+  };
   const explore = (s: SimCall[]) => {
     const run = decideAll(s);
     streams++;

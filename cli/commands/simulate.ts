@@ -7,6 +7,7 @@ import { resolveSources } from '../../replayer/dbSource.js';
 import type { SimPolicy, ToolSpec } from '../../simulator/index.js';
 import { collect, lazyStore, loadPolicy, readText, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
+import { Progress, progressWanted } from '../progress.js';
 
 interface SimulateCliOptions extends CommonOptions {
   policy: string[];
@@ -92,16 +93,26 @@ export function registerSimulate(program: Command): void {
       const seed = opts.seed ?? randomInt(0, 2 ** 31 - 1);
       if (opts.seed === undefined)
         process.stderr.write(`simulate: random seed ${seed} (pass --seed ${seed} to repeat this run)\n`);
-      const report = simulate({
-        policies,
-        catalog,
-        expectations,
-        runs: opts.runs,
-        seed,
-        path: opts.path,
-        adversarial: opts.adversarial,
-        maxCalls: opts.maxCalls,
-      });
+      // The streams' calls as they are decided: a sign of life on a long run (count and rate).
+      const progress = new Progress('calls decided', () => undefined, { enabled: progressWanted(false) });
+      let report: ReturnType<typeof simulate>;
+      try {
+        report = simulate({
+          policies,
+          catalog,
+          expectations,
+          runs: opts.runs,
+          seed,
+          path: opts.path,
+          adversarial: opts.adversarial,
+          maxCalls: opts.maxCalls,
+          onDecided: (n) => {
+            for (let i = 0; i < n; i++) progress.tick();
+          },
+        });
+      } finally {
+        progress.done();
+      }
       const ctx = { policies, catalog: catalogText, command: reproduceCommand(opts) };
       const out = new Output();
       if (opts.json) for (const line of jsonReport(report, ctx)) out.json(line);

@@ -53,4 +53,12 @@ describe.skipIf(!hasScript)(`progress of the sessions commands on a terminal${ha
       expect(r.screen).toMatch(BAR);
       expect(r.screen.endsWith('\r<ESC>[2K')).toBe(true);
     });
+
+  it('simulate: a count and a rate of the calls decided on a long run, erased before the report', () => {
+    const policy = join(ROOT, 'fixtures/policies/seed.json');
+    const r = onTerminal(`$CLI simulate --policy ${policy} --runs 40000 --seed 1 > /dev/null`);
+    expect(r.code).toBe(0);
+    expect(r.screen).toMatch(/\r[\d,]+ calls decided {2}\S+\/s<ESC>\[K/);
+    expect(r.screen.endsWith('\r<ESC>[2K')).toBe(true);
+  });
 });
