@@ -25,6 +25,8 @@ export interface PumpOptions {
   atomic?: (fn: () => void) => void;
 }
 
+const CANCELLED = 'notifications/cancelled';
+
 /** JSON-RPC error code for requests the server died before answering. */
 export const SERVER_EXITED = -32000;
 
@@ -185,8 +187,20 @@ export class Pump {
       for (let k = 0; k < heads.length; k++) {
         const { id } = heads[k]!;
         if (envelopeIsRequest(heads[k]!)) this.pending.sent(id, lossyId(id) ? frame.exactIdAt(k) : id);
+        else if (heads[k]!.method === CANCELLED && id === undefined) this.cancelled(frame, k);
       }
     }
+  }
+
+  /**
+   * The client cancelled a request (`notifications/cancelled`, the `k`th message of `frame`): it
+   * forgot the request, and the server owes it no answer (MCP), so none is made up if the server
+   * dies (the client would read an answer to an id it no longer knows).
+   */
+  private cancelled(frame: Frame, k: number): void {
+    const params = frame.messages()[k]?.params as { requestId?: unknown } | undefined;
+    const id = params?.requestId;
+    if (typeof id === 'string' || typeof id === 'number') this.pending.answered(id);
   }
 
   /** Takes a frame through the taps from index `from` on, in its direction, then to its side. */
