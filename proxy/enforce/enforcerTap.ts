@@ -324,11 +324,14 @@ export class EnforcerTap implements Tap {
     const verdict = this.decide(call, now, seq, id, { consumeOnApproval: this.o.shadow });
     if (this.o.shadow || verdict.decision === 'allow') return true;
     const exact = frame.exactId(msg as { id: RequestId });
+    // A call made as a task (MCP tasks: `params.task`) is owed a CreateTaskResult or an error: a
+    // CallToolResult in its place is read by no client (the SDK's fails on it, the denial unsaid).
+    const denyAs = isRecord(msg.params) && msg.params.task !== undefined ? 'error' : this.o.denyAs;
     if (isDenial(verdict)) {
-      this.answer(id, exact, verdict, ctx);
+      this.answer(id, exact, verdict, ctx, denyAs);
       return false;
     }
-    void this.approve(call, verdict, now, seq, id, exact, alone, ctx);
+    void this.approve(call, verdict, now, seq, id, exact, alone, ctx, denyAs);
     return false;
   }
 
@@ -377,15 +380,16 @@ export class EnforcerTap implements Tap {
     });
   }
 
-  /** Answers the call of request id `id` (written `exact`) with a denial. */
+  /** Answers the call of request id `id` (written `exact`) with a denial, as `denyAs` says. */
   private answer(
     id: RequestId,
     exact: AnswerId,
     v: Verdict & { decision: 'deny' | 'throttle' },
     ctx: TapContext,
+    denyAs: DenyAs,
   ): void {
     this.inFlight.release(id);
-    this.reply(ctx, denialResponse(exact, v, this.o.denyAs));
+    this.reply(ctx, denialResponse(exact, v, denyAs));
   }
 
   /**
@@ -401,6 +405,7 @@ export class EnforcerTap implements Tap {
     exact: AnswerId,
     alone: () => Frame,
     ctx: TapContext,
+    denyAs: DenyAs,
   ) {
     const question = {
       ...call,
@@ -436,13 +441,13 @@ export class EnforcerTap implements Tap {
     if (!outcome.approved) {
       const denied = approvalDenied(v, outcome.why);
       this.auditQuietly(call, denied, now, seq, id);
-      return this.answer(id, exact, denied, ctx);
+      return this.answer(id, exact, denied, ctx, denyAs);
     }
     // Decided again at the call's own time: the counters may have filled while the human thought.
     const final = this.decide(call, now, seq, id, { consumeOnApproval: true }, false);
     if (isDenial(final)) {
       this.auditQuietly(call, final, now, seq, id);
-      return this.answer(id, exact, final, ctx);
+      return this.answer(id, exact, final, ctx, denyAs);
     }
     let forward: Frame;
     try {
@@ -450,7 +455,7 @@ export class EnforcerTap implements Tap {
     } catch (err) {
       const failed = failClosed(err); // the call cannot be written out alone (nested too deep)
       this.auditQuietly(call, failed, now, seq, id);
-      return this.answer(id, exact, failed, ctx);
+      return this.answer(id, exact, failed, ctx, denyAs);
     }
     this.auditQuietly(
       call,
