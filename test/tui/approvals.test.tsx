@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore, type ApprovalRequest } from '../../store/index.js';
+import { openStore, type Approval, type ApprovalRequest } from '../../store/index.js';
 import { ApprovalsApp } from '../../tui/approvals/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-approvals-tui-'));
@@ -122,6 +122,45 @@ describe('approvals TUI', () => {
     } finally {
       ui?.unmount();
       store.close();
+    }
+  });
+});
+
+/** An in-memory queue: what the TUI needs of the db, answered as `Store` would. */
+function memorySource(list: Approval[]) {
+  const answered = new Map<number, string>();
+  return {
+    answered,
+    source: {
+      pendingApprovals: () => list.filter((a) => !answered.has(a.id)),
+      resolveApproval: (id: number, status: 'approved' | 'rejected') => {
+        if (answered.has(id) || !list.some((a) => a.id === id)) return false;
+        answered.set(id, status);
+        return true;
+      },
+    },
+  };
+}
+const queued = (n: number, over: Partial<Approval> = {}): Approval[] =>
+  Array.from({ length: n }, (_, i) => ({
+    ...request('run_command', { i }, T0),
+    id: i + 1,
+    status: 'pending' as const,
+    ...over,
+  }));
+
+describe('approvals TUI: what reaches the terminal', () => {
+  it('shows the reason and rule of the call under the cursor with hidden characters escaped', () => {
+    const { source } = memorySource(
+      queued(1, { reason: 'needs a \u001b[31mhuman\u001b[0m \u202eevil', rule: 'tools.run\u0007' }),
+    );
+    const ui = render(<ApprovalsApp source={source} user="bob" now={() => T0} />);
+    try {
+      const frame = ui.lastFrame() ?? '';
+      expect(frame).toContain('needs a \\u001b[31mhuman\\u001b[0m \\u202eevil (tools.run\\u0007)');
+      expect(frame).not.toMatch(/[\u001b\u0007\u202e]/);
+    } finally {
+      ui.unmount();
     }
   });
 });

@@ -112,7 +112,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   return (
     <Box flexDirection="column">
       <Text bold>
-        mcp-replay approvals: {items.length} pending{dbFile ? ` (${dbFile})` : ''}
+        mcp-replay approvals: {items.length} pending{dbFile ? ` (${visible(dbFile)})` : ''}
       </Text>
       {items.length === 0 ? (
         <Text dimColor>no calls are waiting for approval</Text>
@@ -126,7 +126,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
           ))}
           {selected ? (
             <>
-              <Text dimColor>{`  ${selected.reason} (${selected.rule})`}</Text>
+              <Text dimColor>{`  ${visible(selected.reason)} (${visible(selected.rule)})`}</Text>
               <Text>{argumentsInFull(selected.args)}</Text>
             </>
           ) : gone ? (
