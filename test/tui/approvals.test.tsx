@@ -164,3 +164,27 @@ describe('approvals TUI: what reaches the terminal', () => {
     }
   });
 });
+
+describe('approvals TUI: keys', () => {
+  it('moves once per key when keys arrive in one chunk, and answers only a key pressed alone', async () => {
+    const { source, answered } = memorySource(queued(5));
+    const ui = render(<ApprovalsApp source={source} user="bob" pollMs={20} now={() => T0} />);
+    const frame = () => ui.lastFrame() ?? '';
+    try {
+      ui.stdin.write('jjj');
+      await until(() => expect(frame()).toMatch(/> #4\s+run_command/));
+      ui.stdin.write('k');
+      await until(() => expect(frame()).toMatch(/> #3\s+run_command/));
+      // Text pasted into the window: its `a` approves nothing.
+      ui.stdin.write('ja');
+      await until(() => expect(frame()).toMatch(/> #4\s+run_command/));
+      await until(() => expect(frame()).toContain('press a alone'));
+      expect(answered.size).toBe(0);
+      ui.stdin.write('a');
+      await until(() => expect(frame()).toContain('approved #4 run_command'));
+      expect([...answered]).toEqual([[4, 'approved']]);
+    } finally {
+      ui.unmount();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
 import { argsSummary, argumentsInFull, shortDuration } from './format.js';
 import { shortId, visible, visibleName } from '../../engine/visible.js';
+import { splitKeys, type KeyPress } from '../diff/keys.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
 export interface ApprovalsSource {
@@ -61,11 +62,19 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   view.current = { items, index, selected };
 
   useInput((input, key) => {
+    // Keys typed faster than a frame (or pasted) arrive as one chunk: each moves on its own.
+    const keys = splitKeys(input, key);
+    for (const k of keys) if (onKey(k, keys.length > 1)) return;
+  });
+
+  /** One key; true once the TUI quits. `burst`: it came with other keys (typed ahead, or pasted). */
+  const onKey = (key: KeyPress, burst: boolean): boolean => {
+    const { input } = key;
     const { items, index, selected } = view.current;
     if (input === 'q' || key.escape || (key.ctrl && input === 'c')) {
       onExit?.();
       exit();
-      return;
+      return true;
     }
     const moveTo = (i: number) => {
       const clamped = Math.min(items.length - 1, Math.max(0, i));
@@ -78,9 +87,15 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
     if (key.upArrow || input === 'k') moveTo(at - 1);
     else if (key.downArrow || input === 'j') moveTo(index < 0 ? at : at + 1);
     else if (input === 'a' || input === 'r') {
+      // An answer is one deliberate key: inside pasted text, or typed ahead of the screen, it
+      // would act on a call the human has not seen under the cursor yet.
+      if (burst) {
+        setStatus(`${input} came with other keys (typed ahead or pasted) and answered nothing: press ${input} alone`);
+        return false;
+      }
       if (!selected) {
         setStatus('no call under the cursor: choose one with ↑/↓');
-        return;
+        return false;
       }
       const answer = input === 'a' ? 'approved' : 'rejected';
       const done = source.resolveApproval(selected.id, answer, user, now());
@@ -90,10 +105,12 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
           : `#${selected.id} ${visibleName(selected.tool)} is no longer pending (answered elsewhere or expired)`,
       );
       last.current = { approval: undefined, index };
+      view.current = { items, index: -1, selected: undefined };
       setSelectedId(undefined);
       refresh();
     }
-  });
+    return false;
+  };
 
   const rows = items.map((a) => ({
     id: `#${a.id}`,
