@@ -158,7 +158,7 @@ describe('approvals TUI: what reaches the terminal', () => {
     try {
       const frame = ui.lastFrame() ?? '';
       expect(frame).toContain('needs a \\u001b[31mhuman\\u001b[0m \\u202eevil (tools.run\\u0007)');
-      expect(frame).not.toMatch(/[\u001b\u0007\u202e]/);
+      for (const ch of ['\u001b', '\u0007', '\u202e']) expect(frame).not.toContain(ch);
     } finally {
       ui.unmount();
     }
@@ -183,6 +183,55 @@ describe('approvals TUI: keys', () => {
       ui.stdin.write('a');
       await until(() => expect(frame()).toContain('approved #4 run_command'));
       expect([...answered]).toEqual([[4, 'approved']]);
+    } finally {
+      ui.unmount();
+    }
+  });
+});
+
+describe('approvals TUI: a list taller than the terminal', () => {
+  it('scrolls with the cursor, pages, and keeps every line inside the terminal', async () => {
+    const { source, answered } = memorySource(queued(60));
+    const ui = render(<ApprovalsApp source={source} user="bob" pollMs={20} now={() => T0} height={16} width={60} />);
+    const frame = () => ui.lastFrame() ?? '';
+    const fits = () => {
+      const lines = frame().split('\n');
+      expect(lines.length).toBeLessThan(16);
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);
+    };
+    try {
+      expect(frame()).toMatch(/^mcp-replay approvals: 60 pending, 1–\d+ shown/);
+      expect(frame()).toMatch(/> #1\s+run_command/);
+      fits();
+      ui.stdin.write('G');
+      await until(() => expect(frame()).toMatch(/> #60\s+run_command/));
+      expect(frame()).toContain('"i": 59');
+      expect(frame()).not.toMatch(/#1\s/);
+      fits();
+      ui.stdin.write('\u001B[5~'); // PgUp
+      await until(() => expect(frame()).not.toMatch(/> #60/));
+      expect(frame()).toMatch(/> #\d+\s+run_command/);
+      fits();
+      ui.stdin.write('g');
+      await until(() => expect(frame()).toMatch(/> #1\s+run_command/));
+      ui.stdin.write('a');
+      await until(() => expect(frame()).toContain('approved #1 run_command'));
+      fits();
+      expect([...answered]).toEqual([[1, 'approved']]);
+    } finally {
+      ui.unmount();
+    }
+  });
+
+  it('cuts arguments that do not fit the terminal, saying how many lines are left', () => {
+    const big = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
+    const { source } = memorySource(queued(2, { args: big }));
+    const ui = render(<ApprovalsApp source={source} user="bob" now={() => T0} height={20} width={80} />);
+    try {
+      const lines = (ui.lastFrame() ?? '').split('\n');
+      expect(lines.length).toBeLessThan(20);
+      expect(lines.join('\n')).toMatch(/> #1\s+run_command/);
+      expect(lines.join('\n')).toMatch(/… \d+ more lines: mcp-replay approvals --json/);
     } finally {
       ui.unmount();
     }

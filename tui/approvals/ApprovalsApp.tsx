@@ -1,4 +1,5 @@
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import stringWidth from 'string-width';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
 import { argsSummary, argumentsInFull, shortDuration } from './format.js';
@@ -22,6 +23,9 @@ export interface ApprovalsAppProps {
   now?: () => number;
   /** Called when the user quits (`q`, Esc). */
   onExit?: () => void;
+  /** Terminal size; defaults to the stdout's (tests pass their own). */
+  height?: number;
+  width?: number;
 }
 
 /**
@@ -29,8 +33,28 @@ export interface ApprovalsAppProps {
  * `a` approves, `r` rejects, `q` quits. Each answer is one atomic update: a request already
  * answered elsewhere or past its deadline cannot be approved, and says so.
  */
-export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.now, onExit }: ApprovalsAppProps) {
+export function ApprovalsApp({
+  source,
+  user,
+  dbFile,
+  pollMs = 500,
+  now = Date.now,
+  onExit,
+  height,
+  width,
+}: ApprovalsAppProps) {
   const { exit } = useApp();
+  const { stdout } = useStdout();
+  const [size, setSize] = useState({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+  useEffect(() => {
+    const onResize = () => setSize({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  const termRows = height ?? size.rows;
+  const termCols = width ?? size.columns;
   const [items, setItems] = useState<Approval[]>(() => source.pendingApprovals(now()));
   // The cursor is on a request, by id; none once that request has left the list.
   const [selectedId, setSelectedId] = useState<number | undefined>(items[0]?.id);
@@ -38,6 +62,8 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   const [clock, setClock] = useState(now());
   /** The last request under the cursor and its row: where the cursor was when that request left. */
   const last = useRef<{ approval?: Approval; index: number }>({ index: 0 });
+  /** The first row of the list on screen (a list taller than the terminal scrolls with the cursor). */
+  const top = useRef(0);
 
   const refresh = useCallback(() => {
     const t = now();
@@ -58,8 +84,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   if (selected) last.current = { approval: selected, index };
   const gone = selectedId !== undefined && !selected ? last.current.approval : undefined;
   // Keys read the state of the latest render (an input handler may still be an older render's).
-  const view = useRef({ items, index, selected });
-  view.current = { items, index, selected };
+  const view = useRef({ items, index, selected, page: 1 });
 
   useInput((input, key) => {
     // Keys typed faster than a frame (or pasted) arrive as one chunk: each moves on its own.
@@ -70,7 +95,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   /** One key; true once the TUI quits. `burst`: it came with other keys (typed ahead, or pasted). */
   const onKey = (key: KeyPress, burst: boolean): boolean => {
     const { input } = key;
-    const { items, index, selected } = view.current;
+    const { items, index, selected, page } = view.current;
     if (input === 'q' || key.escape || (key.ctrl && input === 'c')) {
       onExit?.();
       exit();
@@ -78,7 +103,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
     }
     const moveTo = (i: number) => {
       const clamped = Math.min(items.length - 1, Math.max(0, i));
-      view.current = { items, index: clamped, selected: items[clamped] };
+      view.current = { items, index: clamped, selected: items[clamped], page };
       setSelectedId(items[clamped]?.id);
     };
     // With no request under the cursor, it sits where the last one left: ↓ takes the row now
@@ -86,6 +111,10 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
     const at = index < 0 ? last.current.index : index;
     if (key.upArrow || input === 'k') moveTo(at - 1);
     else if (key.downArrow || input === 'j') moveTo(index < 0 ? at : at + 1);
+    else if (key.pageUp) moveTo(at - page);
+    else if (key.pageDown) moveTo(at + page);
+    else if (key.home || input === 'g') moveTo(0);
+    else if (key.end || input === 'G') moveTo(items.length - 1);
     else if (input === 'a' || input === 'r') {
       // An answer is one deliberate key: inside pasted text, or typed ahead of the screen, it
       // would act on a call the human has not seen under the cursor yet.
@@ -105,7 +134,7 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
           : `#${selected.id} ${visibleName(selected.tool)} is no longer pending (answered elsewhere or expired)`,
       );
       last.current = { approval: undefined, index };
-      view.current = { items, index: -1, selected: undefined };
+      view.current = { items, index: -1, selected: undefined, page };
       setSelectedId(undefined);
       refresh();
     }
@@ -123,37 +152,71 @@ export function ApprovalsApp({ source, user, dbFile, pollMs = 500, now = Date.no
   }));
   const header = { id: 'ID', tool: 'TOOL', args: 'ARGS', session: 'SESSION', grant: 'GRANT', age: 'AGE', left: 'LEFT' };
   const cols = Object.keys(header) as (keyof typeof header)[];
-  const width = (c: keyof typeof header) => Math.max(header[c].length, ...rows.map((r) => r[c].length));
-  const line = (r: typeof header) => cols.map((c) => r[c].padEnd(width(c))).join('  ');
+  const widths = new Map(cols.map((c) => [c, stringWidth(header[c])]));
+  for (const r of rows) for (const c of cols) widths.set(c, Math.max(widths.get(c)!, stringWidth(r[c])));
+  const pad = (text: string, w: number) => text + ' '.repeat(Math.max(0, w - stringWidth(text)));
+  const line = (r: typeof header) => cols.map((c) => pad(r[c], widths.get(c)!)).join('  ');
+
+  // Everything fits the terminal, one line spare (ink redraws the whole screen, scrollback
+  // included, once its output is as tall as the terminal): the list scrolls with the cursor, and
+  // the arguments in full get the room left under at least three rows of it.
+  const tall = (text: string) =>
+    text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(stringWidth(l) / Math.max(1, termCols))), 0);
+  const help = '↑/↓ move · PgUp/PgDn page · g/G first/last · a approve · r reject · q quit';
+  let room = termRows - 1 - 2 - (status ? tall(status) : 0) - (items.length > 0 ? 1 : 0);
+  let below: string[] = [];
+  if (selected) {
+    const why = `  ${visible(selected.reason)} (${visible(selected.rule)})`;
+    room -= tall(why);
+    const args = argumentsInFull(selected.args, { rows: room - Math.min(items.length, 3), width: termCols });
+    below = [why, args];
+  } else if (gone)
+    below = [
+      `#${gone.id} ${visibleName(gone.tool)} is no longer pending (answered elsewhere or expired): choose a call with ↑/↓`,
+    ];
+  else below = ['no call under the cursor: choose one with ↑/↓'];
+  const page = Math.max(1, Math.min(items.length, room - (selected ? tall(below[1]!) : tall(below[0]!))));
+  view.current = { items, index, selected, page };
+  const pos = index >= 0 ? index : Math.min(last.current.index, items.length - 1);
+  let first = top.current;
+  if (pos < first) first = pos;
+  if (pos >= first + page) first = pos - page + 1;
+  first = Math.max(0, Math.min(first, items.length - page));
+  top.current = first;
+  const shown = rows.slice(first, first + page);
 
   return (
-    <Box flexDirection="column">
-      <Text bold>
-        mcp-replay approvals: {items.length} pending{dbFile ? ` (${visible(dbFile)})` : ''}
+    <Box flexDirection="column" width={termCols}>
+      <Text bold wrap="truncate">
+        mcp-replay approvals: {items.length} pending
+        {shown.length < rows.length ? `, ${first + 1}–${first + shown.length} shown` : ''}
+        {dbFile ? ` (${visible(dbFile)})` : ''}
       </Text>
       {items.length === 0 ? (
         <Text dimColor>no calls are waiting for approval</Text>
       ) : (
         <>
-          <Text dimColor>{'  ' + line(header)}</Text>
-          {rows.map((r, i) => (
-            <Text key={r.id} inverse={i === index}>
-              {(i === index ? '> ' : '  ') + line(r)}
+          <Text dimColor wrap="truncate">
+            {'  ' + line(header)}
+          </Text>
+          {shown.map((r, k) => (
+            <Text key={r.id} inverse={first + k === index} wrap="truncate">
+              {(first + k === index ? '> ' : '  ') + line(r)}
             </Text>
           ))}
           {selected ? (
             <>
-              <Text dimColor>{`  ${visible(selected.reason)} (${visible(selected.rule)})`}</Text>
-              <Text>{argumentsInFull(selected.args)}</Text>
+              <Text dimColor>{below[0]}</Text>
+              <Text>{below[1]}</Text>
             </>
-          ) : gone ? (
-            <Text>{`#${gone.id} ${visibleName(gone.tool)} is no longer pending (answered elsewhere or expired): choose a call with ↑/↓`}</Text>
           ) : (
-            <Text dimColor>no call under the cursor: choose one with ↑/↓</Text>
+            <Text dimColor={!gone}>{below[0]}</Text>
           )}
         </>
       )}
-      <Text dimColor>↑/↓ move · a approve · r reject · q quit</Text>
+      <Text dimColor wrap="truncate">
+        {help}
+      </Text>
       {status ? <Text>{status}</Text> : null}
     </Box>
   );

@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import { visible } from '../../engine/visible.js';
 
 /** Text helpers of the approvals list (shared by the TUI and the plain listing). */
@@ -27,14 +28,21 @@ const FULL_ARGS_LINES = 40;
 
 /**
  * The selected call's arguments in full, indented JSON with the same escapes as the list: what
- * the human approves is what they read, not a cut of it. Past FULL_ARGS_LINES lines it says
- * how many more there are and where to read them.
+ * the human approves is what they read, not a cut of it. Past FULL_ARGS_LINES lines, or past
+ * `rows` terminal lines of `width` columns (long lines wrap), it says how many more there are and
+ * where to read them.
  */
-export function argumentsInFull(args: unknown): string {
+export function argumentsInFull(args: unknown, { rows = Infinity, width = Infinity } = {}): string {
   // Split first: the only raw line breaks of indented JSON are its own (a string's are `\n`).
-  const lines = (JSON.stringify(args, null, 2) ?? 'undefined').split('\n').map(visible);
-  const shown = lines.slice(0, FULL_ARGS_LINES).map((l) => `  ${l}`);
-  if (lines.length > FULL_ARGS_LINES)
-    shown.push(`  … ${lines.length - FULL_ARGS_LINES} more lines: mcp-replay approvals --json`);
+  const lines = (JSON.stringify(args, null, 2) ?? 'undefined').split('\n').map((l) => `  ${visible(l)}`);
+  const tall = (l: string) => Math.max(1, Math.ceil(stringWidth(l) / Math.max(1, width)));
+  // The "arguments:" line, then as many lines as fit (one kept for the "more" line if any are left).
+  const room = Math.max(2, rows) - 1;
+  let used = 0;
+  let n = 0;
+  while (n < lines.length && n < FULL_ARGS_LINES && used + tall(lines[n]!) <= room) used += tall(lines[n++]!);
+  if (n > 0 && n < lines.length && used + 1 > room) used -= tall(lines[--n]!);
+  const shown = lines.slice(0, Math.max(n, 0));
+  if (n < lines.length) shown.push(`  … ${lines.length - n} more lines: mcp-replay approvals --json`);
   return `  arguments:\n${shown.join('\n')}`;
 }
