@@ -234,3 +234,76 @@ describe('the TUI layering', () => {
     expect(TRANSITION_ORDER).toEqual(TRANSITIONS);
   });
 });
+
+describe('diff TUI: recorded text on the terminal', () => {
+  // Tool names, reasons and arguments come from recordings and policies: none of their
+  // characters may act on the terminal, and wide ones must not shift the columns.
+  const tools = [
+    'del_\x1b[31mred\x1b[0m',
+    'del_bell\x07\r\nline',
+    'del_日本語のツール',
+    'del_emoji_🚀🔥',
+    'del_zw\u200b\u202eabc',
+    'del_c1\x9b31m',
+  ];
+  const wild = policy({ version: '1', default: 'allow', tools: {} });
+  const strict = policy({
+    version: '1',
+    default: 'allow',
+    tools: { 'del_*': { action: 'deny', reason: 'blocked \x1b[2J\u202e日本 🚀' } },
+  });
+  const recorded: RecordedCall[] = tools.map((tool, i) => ({
+    tool,
+    args: { path: `/srv/\x1b[H\u200b${'日'.repeat(3)}\u0085` },
+    session: 'sess-\x1b]0;title\x07',
+    grant: 'agent',
+    seq: i + 1,
+    t: i * 1000,
+    at: Date.UTC(2026, 10, 24, 10) + i,
+    id: i,
+  }));
+  const open = (width: number) => {
+    const model = new DiffModel();
+    const summary = new DiffSummary();
+    for (const d of diffRun(wild, strict, recorded)) {
+      summary.add(d);
+      model.add(d);
+    }
+    return render(
+      <DiffApp
+        model={model}
+        summary={summary.toJSON()}
+        policyA={'a\x1b[1m.json'}
+        policyB="b.json"
+        height={30}
+        width={width}
+      />,
+    );
+  };
+  const raw = ['\x1b', '\x07', '\r', '\u200b', '\u202e', '\x9b', '\u0085'];
+
+  it('escapes controls and invisible characters in the header, the list and the detail pane', async () => {
+    const app = open(110);
+    const frame = () => app.lastFrame() ?? '';
+    for (const ch of raw) expect(frame()).not.toContain(ch);
+    expect(frame()).toContain('del_\\u001b[31mred\\u001b[0m');
+    expect(frame()).toContain('blocked \\u001b[2J\\u202e日本 🚀');
+    expect(frame()).toContain('A a\\u001b[1m.json');
+    app.stdin.write('\r');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(frame()).toContain('del_\\u001b[31mred\\u001b[0m (allow->deny)');
+    expect(frame()).toContain('\\u200b');
+    for (const ch of raw) expect(frame()).not.toContain(ch);
+  });
+
+  it('lines the columns up by display width (CJK and emoji take two cells)', async () => {
+    const { default: stringWidth } = await import('string-width');
+    const app = open(100);
+    const rows = (app.lastFrame() ?? '').split('\n').filter((l) => /^[> ]\+\d/.test(l));
+    expect(rows).toHaveLength(tools.length);
+    // The decision columns start at the same cell on every row.
+    const cellOf = (l: string) => stringWidth(l.slice(0, l.indexOf('allow')));
+    expect(new Set(rows.map(cellOf)).size).toBe(1);
+    for (const l of rows) expect(stringWidth(l)).toBeLessThanOrEqual(100);
+  });
+});

@@ -1,10 +1,12 @@
 import { Box, Text } from 'ink';
-import { DECISION_COLOR, describeSide } from './format.js';
+import { DECISION_COLOR, describeSide, shown } from './format.js';
 import type { DiffRow, Side } from './model.js';
 
 /** The full story of one call: arguments, both decisions with reasons and rules, session and time. */
 export function Detail({ row, args, height }: { row: DiffRow; args: unknown; height: number }) {
-  const argLines = (args === undefined ? '(arguments not available)' : JSON.stringify(args, null, 2)).split('\n');
+  const argLines = (args === undefined ? '(arguments not available)' : JSON.stringify(args, null, 2))
+    .split('\n')
+    .map(shown);
   const room = Math.max(1, height - 7);
   const shownArgs =
     argLines.length > room
@@ -13,21 +15,21 @@ export function Detail({ row, args, height }: { row: DiffRow; args: unknown; hei
   const side = (label: string, s: Side) => (
     <>
       <Text wrap="truncate">
-        {label} <Text color={DECISION_COLOR[s.decision]}>{s.decision.padEnd(8)}</Text> rule {s.rule}
+        {label} <Text color={DECISION_COLOR[s.decision]}>{s.decision.padEnd(8)}</Text> rule {shown(s.rule)}
       </Text>
       <Text wrap="truncate">
         {'  '}
-        {describeSide(s)}
+        {shown(describeSide(s))}
       </Text>
     </>
   );
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">
-        {row.tool} {row.changed ? `(${row.a.decision}->${row.b.decision})` : '(unchanged)'}
+        {shown(row.tool)} {row.changed ? `(${row.a.decision}->${row.b.decision})` : '(unchanged)'}
       </Text>
       <Text wrap="truncate">
-        session {row.session} seq {row.seq} t {row.t} µs ({new Date(row.at).toISOString()})
+        session {shown(row.session)} seq {row.seq} t {row.t} µs ({new Date(row.at).toISOString()})
       </Text>
       {side('A', row.a)}
       {side('B', row.b)}

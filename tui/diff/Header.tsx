@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { Transition } from '../../replayer/diff.js';
+import { shown as visibleText } from './format.js';
 import { TRANSITION_ORDER as TRANSITIONS } from './order.js';
 
 export interface MatrixSummary {
@@ -26,7 +27,7 @@ export function Header({ policyA, policyB, summary }: { policyA: string; policyB
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
-        <Text bold>A</Text> {policyA} <Text dimColor>→</Text> <Text bold>B</Text> {policyB}
+        <Text bold>A</Text> {visibleText(policyA)} <Text dimColor>→</Text> <Text bold>B</Text> {visibleText(policyB)}
       </Text>
       <Text wrap="truncate">
         {summary.calls} calls, <Text bold>{summary.changed} changed</Text>
@@ -35,7 +36,7 @@ export function Header({ policyA, policyB, summary }: { policyA: string; policyB
       {shown.map(([tool, t]) => (
         <Text key={tool} wrap="truncate" dimColor>
           {'  '}
-          {tool}: {t.changed}/{t.calls} changed {transitionsText(t.transitions)}
+          {visibleText(tool)}: {t.changed}/{t.calls} changed {transitionsText(t.transitions)}
         </Text>
       ))}
       {tools.length > shown.length ? (

@@ -1,4 +1,6 @@
+import stringWidth from 'string-width';
 import type { Decision } from '../../engine/types.js';
+import { visible } from '../../engine/visible.js';
 import type { Side } from './model.js';
 
 export const DECISION_COLOR: Record<Decision, string> = {
@@ -17,7 +19,30 @@ export function describeSide(s: Side): string {
   return s.retryAfterMs !== undefined ? `${s.reason}; retry after ${s.retryAfterMs} ms` : s.reason;
 }
 
+/**
+ * Recorded text as the terminal shows it: controls, zero-width and bidi characters as `\uXXXX`
+ * escapes (a tool name or reason from a recording must not move the cursor, recolour the screen
+ * or reorder what is read), like the approvals list.
+ */
+export function shown(text: string): string {
+  return visible(text);
+}
+
+const graphemes = new Intl.Segmenter();
+
+/** `text` escaped, cut (with `…`) or padded to exactly `width` terminal cells (CJK and emoji take two). */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
-  return text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text.padEnd(width);
+  const t = visible(text);
+  const w = stringWidth(t);
+  if (w <= width) return t + ' '.repeat(width - w);
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(t)) {
+    const sw = stringWidth(segment);
+    if (used + sw > width - 1) break;
+    out += segment;
+    used += sw;
+  }
+  return out + '…' + ' '.repeat(width - 1 - used);
 }
