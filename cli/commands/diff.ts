@@ -15,7 +15,7 @@ import type { SessionRecord } from '../../store/types.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { row, shortId, table } from '../../engine/visible.js';
+import { row, shortId, table, visible } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface DiffOptions extends CommonOptions {
@@ -131,7 +131,7 @@ export async function printDiffTable(
     whole?: boolean;
   } = {},
 ): Promise<void> {
-  out.line(`A ${fileA} → B ${fileB}`);
+  out.line(`A ${visible(fileA)} → B ${visible(fileB)}`);
   out.line('');
   // Column widths come from the first rows; later rows stream with the same widths.
   const header = ['TIME', 'SESSION', 'TOOL', 'A', 'B', 'RULE A', 'RULE B', 'REASON A → REASON B'];
@@ -158,15 +158,17 @@ export async function printDiffTable(
     const { call, a, b } = d;
     const why = (v: DiffedCall['a']) =>
       v.retryAfterMs !== undefined ? `${v.reason}; retry after ${v.retryAfterMs} ms` : v.reason;
+    // Recorded text is read by a human here: its controls and invisible characters show as
+    // escapes, as in the TUI (`--json` keeps them).
     emit([
       `+${((call.at - origin) / 1000).toFixed(3)}s`,
-      shortId(call.session),
-      call.tool,
+      visible(shortId(call.session)),
+      visible(call.tool),
       a.decision,
       b.decision,
-      a.rule,
-      b.rule,
-      `${why(a)} → ${why(b)}`,
+      visible(a.rule),
+      visible(b.rule),
+      visible(`${why(a)} → ${why(b)}`),
     ]);
     // A slow reader is waited for; a reader gone (`| head`) ends the table, unless `whole`.
     if (out.full) await out.drained();
@@ -182,7 +184,7 @@ export async function printDiffTable(
   if (s.calls > 0) {
     out.line('');
     const rows = Object.entries(s.byTool).map(([tool, t]) => [
-      tool,
+      visible(tool),
       String(t.calls),
       String(t.changed),
       ...present.map((tr) => String(t.transitions[tr] ?? 0)),
