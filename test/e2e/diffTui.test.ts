@@ -89,4 +89,32 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
     expect(await colours('coloured', 'env -u NO_COLOR -u FORCE_COLOR')).toBeGreaterThan(0);
     expect(await colours('plain', 'env -u FORCE_COLOR NO_COLOR=1')).toBe(0);
   });
+
+  it('redraws cleanly when the terminal narrows and shortens, and back', async () => {
+    const cmd = `${process.execPath} ${CLI} diff --policy fixtures/policies/seed.json --policy fixtures/policies/strict.json fixtures/sessions/seed-15-calls.jsonl`;
+    tmux('new-session', '-d', '-s', 'resize', '-x', '120', '-y', '30', `${cmd}; sleep 60`);
+    const pane = () => tmux('capture-pane', '-p', '-t', 'resize');
+    const settle = async (check: (s: string) => boolean) => {
+      const until = Date.now() + 20_000;
+      for (let s = pane(); ; s = pane()) {
+        if (check(s)) return s;
+        if (Date.now() > until) throw new Error(`the screen never settled; it shows:\n${s}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await settle((s) => s.includes('q quit'));
+    tmux('resize-window', '-t', 'resize', '-x', '30', '-y', '30');
+    // The view from its first line, and nothing of the wide frame wrapped above or around it.
+    let s = await settle((s) => s.startsWith('A fixtures/policies/seed.json…'));
+    await new Promise((r) => setTimeout(r, 300));
+    s = pane();
+    expect(s.startsWith('A fixtures/policies/seed.json…\n15 calls, 5 changed')).toBe(true);
+    expect(s.match(/changed calls/g)).toHaveLength(1);
+    tmux('resize-window', '-t', 'resize', '-x', '30', '-y', '5');
+    await settle((s) => /^>\+5\.000s/m.test(s) && s.includes('↑/↓'));
+    tmux('resize-window', '-t', 'resize', '-x', '120', '-y', '30');
+    s = await settle((s) => s.startsWith('A fixtures/policies/seed.json → B fixtures/policies/strict.json'));
+    expect(s.match(/changed calls/g)).toHaveLength(1);
+    tmux('send-keys', '-t', 'resize', 'q');
+  });
 });

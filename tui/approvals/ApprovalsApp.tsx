@@ -45,16 +45,19 @@ export function ApprovalsApp({
 }: ApprovalsAppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const [size, setSize] = useState({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+  // The size is read at each render (the state only makes React re-render on a resize), and the
+  // root takes the terminal's width: ink redraws on a resize before React re-renders, and a frame
+  // laid out for the old width would wrap on the new one (see DiffApp).
+  const [, setSize] = useState({ rows: stdout.rows, columns: stdout.columns });
   useEffect(() => {
-    const onResize = () => setSize({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+    const onResize = () => setSize({ rows: stdout.rows, columns: stdout.columns });
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
   }, [stdout]);
-  const termRows = height ?? size.rows;
-  const termCols = width ?? size.columns;
+  const termRows = height ?? (stdout.rows || 24);
+  const termCols = width ?? (stdout.columns || 80);
   const [items, setItems] = useState<Approval[]>(() => source.pendingApprovals(now()));
   // The cursor is on a request, by id; none once that request has left the list.
   const [selectedId, setSelectedId] = useState<number | undefined>(items[0]?.id);
@@ -186,7 +189,7 @@ export function ApprovalsApp({
   const shown = rows.slice(first, first + page);
 
   return (
-    <Box flexDirection="column" width={termCols}>
+    <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate">
         mcp-replay approvals: {items.length} pending
         {shown.length < rows.length ? `, ${first + 1}–${first + shown.length} shown` : ''}

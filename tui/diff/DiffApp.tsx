@@ -32,16 +32,19 @@ const FIXED_LINES = 5;
 export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, height, width }: DiffAppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const [size, setSize] = useState({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+  // The size is read at each render, not kept in state: ink redraws on a resize before React
+  // re-renders, and a frame laid out for the old width wraps on the new one (the remnants then
+  // stayed on screen). The state only makes React re-render.
+  const [, setSize] = useState({ rows: stdout.rows, columns: stdout.columns });
   useEffect(() => {
-    const onResize = () => setSize({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+    const onResize = () => setSize({ rows: stdout.rows, columns: stdout.columns });
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
   }, [stdout]);
-  const rows = height ?? size.rows;
-  const cols = width ?? size.columns;
+  const rows = height ?? (stdout.rows || 24);
+  const cols = width ?? (stdout.columns || 80);
 
   const [state, setState] = useState(initialState);
   // Keys can arrive faster than React re-renders: each key applies to the latest state, not the rendered one.
@@ -140,7 +143,9 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, 
   }
 
   return (
-    <Box flexDirection="column" width={cols}>
+    // Without a fixed width the root takes the terminal's, which ink re-reads on a resize before
+    // React re-renders: the frame it redraws then is already cut to the new width.
+    <Box flexDirection="column" width={width}>
       <Header policyA={policyA} policyB={policyB} summary={summary} />
       <Text dimColor wrap="truncate">
         {'─'.repeat(Math.max(0, cols))}
