@@ -307,3 +307,24 @@ describe('diff TUI: recorded text on the terminal', () => {
     for (const l of rows) expect(stringWidth(l)).toBeLessThanOrEqual(100);
   });
 });
+
+describe('diff TUI: no calls at all', () => {
+  it('says the sessions have no calls in both views, not to clear filters that are not set', async () => {
+    const app = render(
+      <DiffApp
+        model={new DiffModel()}
+        summary={new DiffSummary().toJSON()}
+        policyA="a.json"
+        policyB="b.json"
+        height={20}
+        width={100}
+      />,
+    );
+    expect(app.lastFrame()).toContain('the sessions have no tools/call');
+    app.stdin.write('\t');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(app.lastFrame()).toContain('all calls');
+    expect(app.lastFrame()).toContain('the sessions have no tools/call');
+    expect(app.lastFrame()).not.toContain('esc clears');
+  });
+});

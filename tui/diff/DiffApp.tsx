@@ -125,9 +125,11 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, 
     if (visible.length === 0)
       lines.push(
         <Text key="none" dimColor>
-          {changedOnly && !tool && !transition && editing === undefined
-            ? '  no call changed decision (tab shows all calls)'
-            : '  no call matches (esc clears the filters)'}
+          {model.size === 0
+            ? '  the sessions have no tools/call'
+            : changedOnly && !tool && !transition && editing === undefined
+              ? '  no call changed decision (tab shows all calls)'
+              : '  no call matches (esc clears the filters)'}
         </Text>,
       );
     body = (
