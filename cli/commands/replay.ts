@@ -5,7 +5,7 @@ import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { row, shortId, table } from '../../engine/visible.js';
+import { row, shortId, table, visible } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface ReplayOptions extends CommonOptions {
@@ -98,10 +98,11 @@ export function registerReplay(program: Command): void {
             row(
               [
                 `+${((call.at - origin) / 1000).toFixed(3)}s`,
-                shortId(call.session),
-                call.tool,
+                // Recorded text, read by a human: controls and invisible characters show as escapes (`--json` keeps them).
+                visible(shortId(call.session)),
+                visible(call.tool),
                 verdict.decision,
-                reason,
+                visible(reason),
               ],
               widths,
             ),
@@ -125,7 +126,7 @@ export function registerReplay(program: Command): void {
           for (const l of table(
             ['TOOL', 'CALLS', 'ALLOW', 'DENY', 'THROTTLE', 'APPROVAL'],
             [...summary.byTool].map(([tool, c]) => [
-              tool,
+              visible(tool),
               ...[c.calls, c.allow, c.deny, c.throttle, c.approval].map(String),
             ]),
           ))

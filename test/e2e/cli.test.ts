@@ -23,6 +23,28 @@ function expectBadInput(r: { code: number | null; stderr: string }, pattern: Reg
 }
 
 describe('mcp-replay CLI (built)', () => {
+  it('replay shows the controls and invisible characters of recorded text as escapes in its tables; --json keeps them', () => {
+    const tool = 'delete_\u001b[31mred\u001b[0m\u202e\r\nx';
+    const lines = [
+      { type: 'session', id: 'weird', startedAt: '2026-11-24T10:00:00.000Z', transport: 'stdio', server: {} },
+      {
+        type: 'message',
+        seq: 0,
+        t: 0,
+        dir: 'c2s',
+        msg: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } },
+      },
+    ];
+    const file = tempFile('weird.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const r = runCli(['replay', '--policy', SEED, file]);
+    expect(r.code).toBe(0);
+    for (const ch of ['\u001b', '\u202e', '\r']) expect(r.stdout).not.toContain(ch);
+    // In the call's row (its tool, the reason naming it) and the summary's.
+    expect(r.stdout.split('delete_\\u001b[31mred\\u001b[0m\\u202e\\u000d\\u000ax')).toHaveLength(4);
+    const json = runCli(['replay', '--json', '--policy', SEED, file]);
+    expect(JSON.parse(json.stdout.split('\n')[0]!).tool).toBe(tool);
+  });
+
   it('replays the seed fixture as JSON Lines per SPEC §5', () => {
     const r = runCli(['replay', '--policy', SEED, '--json', SESSION]);
     expect(r.code).toBe(0);
