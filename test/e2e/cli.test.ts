@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { buildProgram } from '../../cli/program.js';
-import { CLI, ROOT, runCli, tempDir, tempFile } from './runCli.js';
+import { CLI, oneCallSession, ROOT, runCli, tempDir, tempFile } from './runCli.js';
 
 const SEED = 'fixtures/policies/seed.json';
 const SESSION = 'fixtures/sessions/seed-15-calls.jsonl';
@@ -25,17 +25,7 @@ function expectBadInput(r: { code: number | null; stderr: string }, pattern: Reg
 describe('mcp-replay CLI (built)', () => {
   it('replay shows the controls and invisible characters of recorded text as escapes in its tables; --json keeps them', () => {
     const tool = 'delete_\u001b[31mred\u001b[0m\u202e\r\nx';
-    const lines = [
-      { type: 'session', id: 'weird', startedAt: '2026-11-24T10:00:00.000Z', transport: 'stdio', server: {} },
-      {
-        type: 'message',
-        seq: 0,
-        t: 0,
-        dir: 'c2s',
-        msg: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } },
-      },
-    ];
-    const file = tempFile('weird.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const file = oneCallSession(tool);
     const r = runCli(['replay', '--policy', SEED, file]);
     expect(r.code).toBe(0);
     for (const ch of ['\u001b', '\u202e', '\r']) expect(r.stdout).not.toContain(ch);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli as cli, tempDir, tempFile } from './runCli.js';
+import { oneCallSession, runCli as cli, tempDir, tempFile } from './runCli.js';
 
 const seed = 'fixtures/policies/seed.json';
 const strict = 'fixtures/policies/strict.json';
@@ -91,24 +91,7 @@ describe('mcp-replay diff (built CLI)', () => {
 
   it('shows the controls and invisible characters of recorded text as escapes in the table; --json keeps them', () => {
     const tool = 'delete_\u001b[31mred\u001b[0m\u202e\r\nx';
-    const lines = [
-      {
-        type: 'session',
-        id: 'weird',
-        name: 'w',
-        startedAt: '2026-11-24T10:00:00.000Z',
-        transport: 'stdio',
-        server: {},
-      },
-      {
-        type: 'message',
-        seq: 0,
-        t: 0,
-        dir: 'c2s',
-        msg: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } },
-      },
-    ];
-    const file = tempFile('weird.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const file = oneCallSession(tool);
     const open = tempFile('open.json', JSON.stringify({ version: '1', default: 'allow', tools: {} }));
     const r = cli(['diff', '--policy', open, '--policy', strict, file]);
     expect(r.code).toBe(0);

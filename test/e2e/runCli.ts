@@ -34,6 +34,20 @@ export function tempFile(name: string, content: string): string {
   return file;
 }
 
+/** A JSONL recording of one session with one `tools/call` of `tool` (with no answer). */
+export function oneCallSession(tool: string): string {
+  const session = {
+    type: 'session',
+    id: 'weird',
+    startedAt: '2026-11-24T10:00:00.000Z',
+    transport: 'stdio',
+    server: {},
+  };
+  const msg = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } };
+  const lines = [session, { type: 'message', seq: 0, t: 0, dir: 'c2s', msg }];
+  return tempFile('weird.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+}
+
 /**
  * The environment of a program a person runs in a terminal: without the CI markers this
  * process may carry (CI=true in CI), which make ink skip interactive rendering (is-in-ci).
