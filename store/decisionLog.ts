@@ -73,20 +73,7 @@ export class DecisionLog {
   }
 
   record(d: DecisionRecord): void {
-    this.insert.run(
-      d.sessionId,
-      d.seq,
-      d.rpcId ?? null,
-      d.tool,
-      d.decision,
-      d.reason,
-      d.rule,
-      d.retryAfterMs ?? null,
-      d.policySha256,
-      d.at,
-      d.enforced ? 1 : 0,
-      d.n ?? null,
-    );
+    this.insert.run(...decisionValues(d));
   }
 
   ofSession(sessionId: string): DecisionRecord[] {
@@ -129,4 +116,22 @@ function toRecord(r: Row): DecisionRecord {
   if (r.retry_after_ms !== null) d.retryAfterMs = r.retry_after_ms;
   if (r.n !== null) d.n = r.n;
   return d;
+}
+
+/** A decision's columns, in the `decisions` table's order from `session_id` to `n`. */
+export function decisionValues(d: DecisionRecord): unknown[] {
+  return [
+    d.sessionId,
+    d.seq,
+    d.rpcId ?? null,
+    d.tool,
+    d.decision,
+    d.reason,
+    d.rule,
+    d.retryAfterMs ?? null,
+    d.policySha256,
+    d.at,
+    d.enforced ? 1 : 0,
+    d.n ?? null,
+  ];
 }

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
-import { DecisionLog, type DecisionRecord } from './decisionLog.js';
+import { DecisionLog, decisionValues, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
 import { decodeSpool, listSpools, nonJsonData, rawFacts, readSpool, spoolDir, type SpoolRow } from './spool.js';
 import { StatementPool } from './statementPool.js';
@@ -568,22 +568,7 @@ export class Store {
             else event.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
           } else if (r.kind === 'event') event.run(sessionId, r.seq, r.t, r.event, r.data);
           else if (r.kind === 'decision') {
-            const d = r.record;
-            decision.run(
-              ++id,
-              d.sessionId,
-              d.seq,
-              d.rpcId ?? null,
-              d.tool,
-              d.decision,
-              d.reason,
-              d.rule,
-              d.retryAfterMs ?? null,
-              d.policySha256,
-              d.at,
-              d.enforced ? 1 : 0,
-              d.n ?? null,
-            );
+            decision.run(++id, ...decisionValues(r.record));
           }
         }
       }

@@ -1,10 +1,11 @@
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput } from 'ink';
 import stringWidth from 'string-width';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Approval } from '../../store/approvalQueue.js';
 import { argsSummary, argumentsInFull, shortDuration } from './format.js';
 import { shortId, visible, visibleName } from '../../engine/visible.js';
 import { splitKeys, type KeyPress } from '../diff/keys.js';
+import { useTerminalSize } from '../terminalSize.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
 export interface ApprovalsSource {
@@ -44,20 +45,7 @@ export function ApprovalsApp({
   width,
 }: ApprovalsAppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
-  // The size is read at each render (the state only makes React re-render on a resize), and the
-  // root takes the terminal's width: ink redraws on a resize before React re-renders, and a frame
-  // laid out for the old width would wrap on the new one (see DiffApp).
-  const [, setSize] = useState({ rows: stdout.rows, columns: stdout.columns });
-  useEffect(() => {
-    const onResize = () => setSize({ rows: stdout.rows, columns: stdout.columns });
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]);
-  const termRows = height ?? (stdout.rows || 24);
-  const termCols = width ?? (stdout.columns || 80);
+  const { rows: termRows, columns: termCols } = useTerminalSize(height, width);
   const [items, setItems] = useState<Approval[]>(() => source.pendingApprovals(now()));
   // The cursor is on a request, by id; none once that request has left the list.
   const [selectedId, setSelectedId] = useState<number | undefined>(items[0]?.id);

@@ -1,5 +1,6 @@
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import { useMemo, useRef, useState } from 'react';
+import { useTerminalSize } from '../terminalSize.js';
 import { TRANSITION_ORDER as TRANSITIONS } from './order.js';
 import { Detail } from './Detail.js';
 import { DECISION_COLOR, describeSide, fit, relTime } from './format.js';
@@ -31,20 +32,7 @@ const FIXED_LINES = 5;
  */
 export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, height, width }: DiffAppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
-  // The size is read at each render, not kept in state: ink redraws on a resize before React
-  // re-renders, and a frame laid out for the old width wraps on the new one (the remnants then
-  // stayed on screen). The state only makes React re-render.
-  const [, setSize] = useState({ rows: stdout.rows, columns: stdout.columns });
-  useEffect(() => {
-    const onResize = () => setSize({ rows: stdout.rows, columns: stdout.columns });
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]);
-  const rows = height ?? (stdout.rows || 24);
-  const cols = width ?? (stdout.columns || 80);
+  const { rows, columns: cols } = useTerminalSize(height, width);
 
   const [state, setState] = useState(initialState);
   // Keys can arrive faster than React re-renders: each key applies to the latest state, not the rendered one.
