@@ -1,3 +1,5 @@
+import stringWidth from 'string-width';
+
 /**
  * Characters that change how text looks without showing themselves: controls, format characters
  * (bidi overrides and isolates, zero-width spaces and joiners, the BOM, the soft hyphen) and line
@@ -21,14 +23,26 @@ export function visibleName(name: string): string {
   return /^[\x20-\x7e]*$/.test(name) ? name : name.replace(/[^\x20-\x7e]/gu, escape);
 }
 
-/** Formats rows as aligned columns; the last column is not padded. */
+/** The columns `text` takes on a terminal (CJK and emoji take two; printable ASCII is its length). */
+export function displayWidth(text: string): number {
+  return /^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text);
+}
+
+/** `text` padded with spaces to `width` columns on a terminal. */
+function padTo(text: string, width: number): string {
+  const w = displayWidth(text);
+  return w >= width ? text : text + ' '.repeat(width - w);
+}
+
+/** Formats rows as aligned columns (by display width); the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   // A loop, not Math.max(...cells): spread into arguments, 130,000 rows overflow the stack.
-  const widths = header.map((h) => h.length);
-  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+  const widths = header.map(displayWidth);
+  for (const r of rows)
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(r[i] ?? ''));
   const fmt = (r: readonly string[]) =>
     r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === r.length - 1 ? c : padTo(c, widths[i]!)))
       .join('  ')
       .trimEnd();
   return [fmt(header), ...rows.map(fmt)];
@@ -43,7 +57,7 @@ export function shortId(id: string | null | undefined): string {
 /** Pads a row to fixed widths (streaming tables, where rows are not known in advance). */
 export function row(cells: readonly string[], widths: readonly number[]): string {
   return cells
-    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .map((c, i) => (i === cells.length - 1 ? c : padTo(c, widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { visible, visibleName } from '../../engine/visible.js';
+import { displayWidth, row, table, visible, visibleName } from '../../engine/visible.js';
 import { argsSummary } from '../../tui/approvals/format.js';
 
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
@@ -57,5 +57,20 @@ describe('the elicitation question of a call waiting for approval', () => {
     expect(sent[0]!.params.message).toBe(
       'Allow the tool call \\u0435cho {"cmd":"ls \\u202e/ fr- mr"}? (needs a human; tools.*)',
     );
+  });
+});
+
+describe('table and row: columns line up on a terminal', () => {
+  it('pads by display width: CJK and emoji take two columns (padEnd counted them as one or two UTF-16 units)', () => {
+    const lines = table(
+      ['TOOL', 'N'],
+      [
+        ['日本語', '1'],
+        ['🚀x', '2'],
+        ['plain', '3'],
+      ],
+    );
+    expect(lines.map((l) => displayWidth(l.slice(0, l.lastIndexOf(' ') + 1)))).toEqual([8, 8, 8, 8]);
+    expect(row(['日本', 'x'], [6, 1])).toBe('日本    x');
   });
 });
