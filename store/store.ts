@@ -385,16 +385,13 @@ export class Store {
       const session = getSession.get(sessionId) !== undefined;
       for (const r of rows) {
         if (r.kind === 'limit') spoolLimit.run(r.id, r.key, r.t, r.keepMs);
-        else if (!session) continue;
-        else if (r.kind === 'message') {
-          spoolMessage.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
-        } else if (r.kind === 'raw') {
-          const facts = rawFacts(r);
-          if (facts)
-            spoolMessage.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
-          else spoolEvent.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
-        } else if (r.kind === 'event') spoolEvent.run(sessionId, r.seq, r.t, r.event, r.data);
-        else this.decisions.record(r.record);
+        else if (session) {
+          writeSpoolRow(sessionId, r, {
+            message: spoolMessage,
+            event: spoolEvent,
+            decision: (d) => this.decisions.record(d),
+          });
+        }
       }
     });
     // The copy looks the session up itself, once, so the per-row foreign-key lookups are skipped:
@@ -559,17 +556,8 @@ export class Store {
         // rows) are the live gateways' business.
         if (hasSession.get(sessionId) === undefined) continue;
         for (const r of rows) {
-          if (r.kind === 'message') {
-            message.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
-          } else if (r.kind === 'raw') {
-            const facts = rawFacts(r);
-            if (facts)
-              message.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
-            else event.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
-          } else if (r.kind === 'event') event.run(sessionId, r.seq, r.t, r.event, r.data);
-          else if (r.kind === 'decision') {
-            decision.run(++id, ...decisionValues(r.record));
-          }
+          if (r.kind === 'limit') continue;
+          writeSpoolRow(sessionId, r, { message, event, decision: (d) => decision.run(++id, ...decisionValues(d)) });
         }
       }
     })();
@@ -837,4 +825,24 @@ function toInfo(row: SessionRow): SessionInfo {
   if (row.exit_code !== null) info.exitCode = row.exit_code;
   if (row.extra !== null) info.extra = JSON.parse(row.extra) as Record<string, unknown>;
   return info;
+}
+
+/**
+ * Writes a spooled row of a session (not a counted call) through `to`: a message with its
+ * method, id and size, a raw line as a message if it is one (else a `non-json` event), an event,
+ * a decision. The copy into the db and a read-only store's view of the spools write alike.
+ */
+function writeSpoolRow(
+  sessionId: string,
+  r: Exclude<SpoolRow, { kind: 'limit' }>,
+  to: { message: Database.Statement; event: Database.Statement; decision: (d: DecisionRecord) => void },
+): void {
+  if (r.kind === 'message') {
+    to.message.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
+  } else if (r.kind === 'raw') {
+    const facts = rawFacts(r);
+    if (facts) to.message.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
+    else to.event.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
+  } else if (r.kind === 'event') to.event.run(sessionId, r.seq, r.t, r.event, r.data);
+  else to.decision(r.record);
 }
