@@ -39,7 +39,7 @@ export function openedDb(): string | undefined {
  */
 export function lazyStore(
   options: CommonOptions,
-  mode: Pick<OpenOptions, 'readOnly' | 'create'> = {},
+  mode: Pick<OpenOptions, 'readOnly' | 'create' | 'live'> = {},
 ): { get: () => Store; close: () => void } {
   let store: Store | undefined;
   return {

@@ -86,10 +86,10 @@ export class RecorderTap implements Tap {
       this.log.event(this.seq++, t, 'non-json', { dir: e.dir, text: this.redactor.text(e.data) });
     else {
       this.log.event(this.seq++, t, 'exit', { code: e.code, signal: e.signal });
-      this.log.close();
       // A server killed by a signal ends like a shell reports it: 128 + the signal's number.
       const code = e.code ?? (e.signal ? 128 + (constants.signals[e.signal as NodeJS.Signals] ?? 0) : null);
-      this.log.endSession(new Date().toISOString(), code);
+      this.log.end(new Date().toISOString(), code);
+      this.log.close();
       return;
     }
     this.log.commit();

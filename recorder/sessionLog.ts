@@ -1,7 +1,7 @@
 import type { DecisionRecord } from '../store/decisionLog.js';
 import { encodeRow, SpoolFile, type RawRow, type SpoolRow } from '../store/spool.js';
 import type { Store } from '../store/store.js';
-import type { Direction } from '../store/types.js';
+import type { Direction, SessionInfo } from '../store/types.js';
 
 export interface SessionLogOptions {
   /** Spooled rows are copied into the db once the session has been quiet this long (ms)... */
@@ -31,6 +31,8 @@ export const COPY_SLICE = 256;
  * spool, so a db that stays locked is tried again later (after `maxDelayMs`), not waited for.
  */
 const COPY_BUSY_MS = 100;
+/** How long the copy at the session's end waits for another process's lock (ms). */
+const CLOSE_BUSY_MS = 1000;
 
 /**
  * What a live session writes (messages, events, the gateway's decisions), made durable in
@@ -92,6 +94,29 @@ export class SessionLog {
         );
       }
     }
+  }
+
+  /**
+   * Stores the session, before any of its rows. A db another process keeps locked does not stop
+   * the recorder (the agent would lose its server): the session then is the spool's first row,
+   * and goes into the db with the rest of the spool once the lock is released.
+   */
+  begin(info: SessionInfo): void {
+    try {
+      this.store.briefly(COPY_BUSY_MS, () => this.store.insertSession(info));
+      return;
+    } catch (err) {
+      if (!this.spool || !String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY')) {
+        this.closed = true;
+        this.spool?.remove(); // no session: nothing to leave behind
+        throw err;
+      }
+    }
+    this.batch.push({ kind: 'session', info });
+    this.commit();
+    this.report(
+      `${this.store.file} is locked by another process: session ${this.sessionId} is recorded in its spool until the lock is released`,
+    );
   }
 
   message(seq: number, t: number, dir: Direction, raw: string, method: string | null, id: string | null): void {
@@ -205,10 +230,13 @@ export class SessionLog {
     }
   }
 
-  /** Commits, copies everything into the db, and deletes the spool if it is empty. */
+  /**
+   * Commits, copies everything into the db, and deletes the spool if it is empty. A db locked by
+   * another process is waited for a second at most: the spool keeps the rest for the next open.
+   */
   close(): void {
     this.commit();
-    this.copy();
+    this.store.briefly(CLOSE_BUSY_MS, () => this.copy());
     clearTimeout(this.timer); // what the db did not take stays in the spool, for the next open
     this.closed = true;
     if (this.spooled.length === 0) {
@@ -222,9 +250,9 @@ export class SessionLog {
     this.reportLost();
   }
 
-  /** The session is over: its end is stored (after every row). */
-  endSession(endedAt: string, exitCode: number | null): void {
-    this.write(() => this.store.endSession(this.sessionId, endedAt, exitCode), []);
+  /** The session is over: its end is stored after every row, with them (call `close` then). */
+  end(endedAt: string, exitCode: number | null): void {
+    this.batch.push({ kind: 'end', endedAt, exitCode });
   }
 
   private schedule(): void {
@@ -282,7 +310,7 @@ export class SessionLog {
     } catch (err) {
       const message = (this.why = (err as Error).message);
       if (lost) {
-        this.lost += lost.filter((r) => r.kind !== 'decision' && r.kind !== 'limit').length;
+        this.lost += lost.filter((r) => r.kind === 'message' || r.kind === 'raw' || r.kind === 'event').length;
         // A gateway's log (it stored decisions): the calls are refused meanwhile (assertKept), not forwarded.
         const calls = this.decisions > 0 ? '; calls are refused until it works again (fail closed)' : '';
         this.fail('lost', `recording failed, traffic continues unrecorded${calls}: ${message}`);

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DecisionRecord } from './decisionLog.js';
-import type { Direction } from './types.js';
+import type { Direction, SessionInfo } from './types.js';
 
 /**
  * The recorder's spool: an append-only file per live session, beside the db, that makes each
@@ -40,13 +40,18 @@ import type { Direction } from './types.js';
  *    retryAfterMs, policySha256, at, enforced, n, 0]
  *   ["d", length] record                                a decision (DecisionRecord as JSON; older spools)
  *   ["l", id, t, keepMs, length] key                    a call a sole gateway counted (store/sqliteLimiter.ts)
+ *   ["n", length] info                                  the session itself (SessionInfo as JSON): the db was
+ *                                                       locked when the recorder started (before its rows)
+ *   ["x", endedAt, exitCode, 0]                         the session's end (after its last rows)
  */
 export type SpoolRow =
   | { kind: 'message'; seq: number; t: number; dir: Direction; raw: string; method: string | null; id: string | null }
   | RawRow
   | { kind: 'event'; seq: number; t: number; event: string; data: string | null }
   | { kind: 'decision'; record: DecisionRecord }
-  | { kind: 'limit'; id: number; key: string; t: number; keepMs: number };
+  | { kind: 'limit'; id: number; key: string; t: number; keepMs: number }
+  | { kind: 'session'; info: SessionInfo }
+  | { kind: 'end'; endedAt: string; exitCode: number | null };
 
 /**
  * A line spooled as it arrived, before anyone parsed it (nothing in it needed redacting, so the
@@ -149,6 +154,12 @@ export function encodeRow(row: SpoolRow): string {
     }
     case 'limit':
       return `["l",${row.id},${row.t},${row.keepMs},${Buffer.byteLength(row.key)}]\n${row.key}\n`;
+    case 'session': {
+      const info = JSON.stringify(row.info);
+      return `["n",${Buffer.byteLength(info)}]\n${info}\n`;
+    }
+    case 'end':
+      return `${JSON.stringify(['x', row.endedAt, row.exitCode, 0])}\n\n`;
   }
 }
 
@@ -222,6 +233,11 @@ export function decodeSpool(bytes: Buffer): { sessionId: string | undefined; row
     } else if (kind === 'l') {
       const [, id, t, keepMs] = header as [string, number, number, number];
       rows.push({ kind: 'limit', id, key: payload, t, keepMs });
+    } else if (kind === 'n') {
+      rows.push({ kind: 'session', info: JSON.parse(payload) as SessionInfo });
+    } else if (kind === 'x') {
+      const [, endedAt, exitCode] = header as [string, string, number | null];
+      rows.push({ kind: 'end', endedAt, exitCode });
     } else break;
     pos = end + 1;
   }

@@ -71,7 +71,12 @@ const SPOOLED_SQL = `
     id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL, rpc_id TEXT, tool TEXT NOT NULL,
     decision TEXT NOT NULL, reason TEXT NOT NULL, rule TEXT NOT NULL, retry_after_ms INTEGER,
     policy_sha256 TEXT NOT NULL, at REAL NOT NULL, enforced INTEGER NOT NULL, n INTEGER, UNIQUE (session_id, n)
-  );`;
+  );
+  CREATE TEMP TABLE spooled_sessions (
+    id TEXT PRIMARY KEY, name TEXT, started_at TEXT NOT NULL, transport TEXT NOT NULL, server TEXT, grant_id TEXT,
+    ended_at TEXT, exit_code INTEGER, extra TEXT
+  );
+  CREATE TEMP TABLE spooled_ends (session_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL, exit_code INTEGER);`;
 
 // What the db's tables hold and the rows of the spools they lack (a live recorder may copy its
 // rows meanwhile). A decision without n (older spools) is never known again, as in a copy.
@@ -93,6 +98,21 @@ const SPOOLED_VIEWS_SQL = `
     SELECT id, session_id, seq, rpc_id, tool, decision, reason, rule, retry_after_ms, policy_sha256, at, enforced, n
     FROM temp.spooled_decisions s
     WHERE s.n IS NULL OR NOT EXISTS (SELECT 1 FROM main.decisions d WHERE d.session_id = s.session_id AND d.n = s.n);`;
+
+// The sessions of recorders that started while the db was locked, and the ends that only a spool
+// holds (the db was locked when its recorder finished): only when a spool has such rows.
+const SPOOLED_SESSIONS_SQL = `
+  CREATE TEMP VIEW sessions AS
+    SELECT s.id, s.name, s.started_at, s.transport, s.server, s.grant_id,
+      CASE WHEN s.ended_at IS NULL AND e.session_id IS NOT NULL THEN e.ended_at ELSE s.ended_at END AS ended_at,
+      CASE WHEN s.ended_at IS NULL AND e.session_id IS NOT NULL THEN e.exit_code ELSE s.exit_code END AS exit_code,
+      s.extra
+    FROM (
+      SELECT id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra FROM main.sessions
+      UNION ALL
+      SELECT id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra FROM temp.spooled_sessions
+      WHERE id NOT IN (SELECT id FROM main.sessions)
+    ) s LEFT JOIN temp.spooled_ends e ON e.session_id = s.id;`;
 
 interface SessionRow {
   id: string;
@@ -119,6 +139,12 @@ export interface OpenOptions {
    * that is not there reads as an empty one. Default: not `readOnly`.
    */
   create?: boolean;
+  /**
+   * A recorder or gateway about to serve traffic: copying the spools other recorders left waits
+   * for no lock another process holds (the next opener copies them), so that a busy db does not
+   * delay the server's start by seconds.
+   */
+  live?: boolean;
 }
 
 /**
@@ -149,7 +175,7 @@ export function openStore(file: string, options: OpenOptions = {}): Store {
       const fresh = file !== ':memory:' && !existsSync(file);
       db = new Database(file);
       if (fresh) chmodSync(file, 0o600);
-      return new Store(db, file);
+      return new Store(db, file, { live: options.live });
     } catch (err) {
       db?.close();
       if (err instanceof InputError) throw err;
@@ -166,6 +192,8 @@ export function openStore(file: string, options: OpenOptions = {}): Store {
 }
 
 const OPEN_BUSY_MS = 5000;
+/** How long a live store's start waits for another process's lock where it can do without (`live`). */
+const LIVE_BUSY_MS = 100;
 /** How long a statement waits for another connection's lock (SQLite's busy timeout). */
 const BUSY_MS = 5000;
 const OPEN_RETRY_MS = 50;
@@ -355,7 +383,7 @@ export class Store {
   constructor(
     readonly db: Db,
     readonly file: string,
-    mode: { readOnly?: boolean; scratch?: string | undefined } = {},
+    mode: { readOnly?: boolean; scratch?: string | undefined; live?: boolean | undefined } = {},
   ) {
     this.readOnly = mode.readOnly ?? false;
     this.scratch = mode.scratch;
@@ -382,14 +410,19 @@ export class Store {
       const { spoolMessage, spoolEvent, spoolLimit } = this.rowWrites;
       // A session deleted meanwhile (`sessions rm`) takes its rows with it; the counted calls of
       // a gateway are not the session's: they stay in the counters.
-      const session = getSession.get(sessionId) !== undefined;
+      let session = getSession.get(sessionId) !== undefined;
       for (const r of rows) {
         if (r.kind === 'limit') spoolLimit.run(r.id, r.key, r.t, r.keepMs);
-        else if (session) {
+        else if (r.kind === 'session') {
+          // The session of a recorder that started while the db was locked: its first row.
+          if (!session) this.stmts.insertSession.run(sessionValues(r.info));
+          session = true;
+        } else if (session) {
           writeSpoolRow(sessionId, r, {
             message: spoolMessage,
             event: spoolEvent,
             decision: (d) => this.decisions.record(d),
+            end: (e) => this.stmts.endSession.run(e.endedAt, e.exitCode, sessionId),
           });
         }
       }
@@ -408,7 +441,10 @@ export class Store {
         db.pragma('foreign_keys = ON');
       }
     };
-    if (file !== ':memory:' && !this.readOnly) this.recoverSpools();
+    if (file !== ':memory:' && !this.readOnly) {
+      if (mode.live) this.briefly(LIVE_BUSY_MS, () => this.recoverSpools(true));
+      else this.recoverSpools();
+    }
   }
 
   private rowStmts?: ReturnType<Store['prepareRowWrites']>;
@@ -438,11 +474,12 @@ export class Store {
 
   private prepare(db: Db) {
     return {
+      // The writes name `main.`: read-only, `sessions` may be a view of the spools' (showSpools).
       insertSession: db.prepare(
-        `INSERT INTO sessions (id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra)
+        `INSERT INTO main.sessions (id, name, started_at, transport, server, grant_id, ended_at, exit_code, extra)
          VALUES (@id, @name, @started_at, @transport, @server, @grant_id, @ended_at, @exit_code, @extra)`,
       ),
-      endSession: db.prepare(`UPDATE sessions SET ended_at = ?, exit_code = ? WHERE id = ?`),
+      endSession: db.prepare(`UPDATE main.sessions SET ended_at = ?, exit_code = ? WHERE id = ?`),
       getSession: db.prepare(`SELECT * FROM sessions WHERE id = ?`),
       answers: db.prepare(ANSWERS_SQL).raw(true),
       sessionIdsLike: db.prepare(`SELECT id FROM sessions WHERE id LIKE ? || '%' ORDER BY id LIMIT 2`),
@@ -460,7 +497,7 @@ export class Store {
                       coalesce((SELECT max(seq) FROM events WHERE session_id = @id), -1))`,
         )
         .pluck(),
-      deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
+      deleteSession: db.prepare(`DELETE FROM main.sessions WHERE id = ?`),
     };
   }
 
@@ -475,7 +512,7 @@ export class Store {
    * live ones a few ms ahead of the db), then deletes the spools of dead recorders. A spool that
    * cannot be copied is kept and reported.
    */
-  recoverSpools(): number {
+  recoverSpools(busyIsQuiet = false): number {
     let copied = 0;
     for (const { path, live } of listSpools(this.file)) {
       // One spool that cannot be read, copied or deleted is reported; it never stops the command.
@@ -487,7 +524,10 @@ export class Store {
           copied += spool.rows.length;
         }
       } catch (err) {
-        process.stderr.write(`mcp-replay: ${path}: cannot copy into ${this.file}: ${(err as Error).message}\n`);
+        const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+        if (!(busy && busyIsQuiet)) {
+          process.stderr.write(`mcp-replay: ${path}: cannot copy into ${this.file}: ${(err as Error).message}\n`);
+        }
         continue;
       }
       // A spool of a recorder that is gone has nothing more to give.
@@ -549,19 +589,39 @@ export class Store {
       `INSERT INTO temp.spooled_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     // After the db's own: a message's decisions are read in `id` order (the verdict, then the outcome).
+    const spooledSession = db.prepare(
+      `INSERT INTO temp.spooled_sessions VALUES (@id, @name, @started_at, @transport, @server, @grant_id, @ended_at, @exit_code, @extra)
+       ON CONFLICT DO NOTHING`,
+    );
+    const end = db.prepare(`INSERT OR REPLACE INTO temp.spooled_ends VALUES (?, ?, ?)`);
     let id = db.prepare(`SELECT coalesce(max(id), 0) FROM main.decisions`).pluck().get() as number;
+    let sessions = false;
     db.transaction(() => {
       for (const { sessionId, rows } of spools) {
         // As a copy does: the rows of a session deleted meanwhile are gone; counted calls (`limit`
         // rows) are the live gateways' business.
-        if (hasSession.get(sessionId) === undefined) continue;
+        let session = hasSession.get(sessionId) !== undefined;
         for (const r of rows) {
           if (r.kind === 'limit') continue;
-          writeSpoolRow(sessionId, r, { message, event, decision: (d) => decision.run(++id, ...decisionValues(d)) });
+          if (r.kind === 'session') {
+            if (!session) spooledSession.run(sessionValues(r.info));
+            session = sessions = true;
+          } else if (session) {
+            writeSpoolRow(sessionId, r, {
+              message,
+              event,
+              decision: (d) => decision.run(++id, ...decisionValues(d)),
+              end: (e) => {
+                end.run(sessionId, e.endedAt, e.exitCode);
+                sessions = true;
+              },
+            });
+          }
         }
       }
     })();
     db.exec(SPOOLED_VIEWS_SQL);
+    if (sessions) db.exec(SPOOLED_SESSIONS_SQL);
   }
 
   close(): void {
@@ -597,17 +657,7 @@ export class Store {
 
   insertSession(s: SessionInfo): void {
     try {
-      this.stmts.insertSession.run({
-        id: s.id,
-        name: s.name ?? null,
-        started_at: s.startedAt,
-        transport: s.transport,
-        server: s.server === undefined ? null : JSON.stringify(s.server),
-        grant_id: s.grant ?? null,
-        ended_at: s.endedAt ?? null,
-        exit_code: s.exitCode ?? null,
-        extra: s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
-      });
+      this.stmts.insertSession.run(sessionValues(s));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new InputError(`session ${s.id} already exists in ${this.file}`);
@@ -827,15 +877,35 @@ function toInfo(row: SessionRow): SessionInfo {
   return info;
 }
 
+/** A session's row in `sessions` (the named parameters of `insertSession`). */
+function sessionValues(s: SessionInfo): Record<string, string | number | null> {
+  return {
+    id: s.id,
+    name: s.name ?? null,
+    started_at: s.startedAt,
+    transport: s.transport,
+    server: s.server === undefined ? null : JSON.stringify(s.server),
+    grant_id: s.grant ?? null,
+    ended_at: s.endedAt ?? null,
+    exit_code: s.exitCode ?? null,
+    extra: s.extra && Object.keys(s.extra).length > 0 ? JSON.stringify(s.extra) : null,
+  };
+}
+
 /**
- * Writes a spooled row of a session (not a counted call) through `to`: a message with its
+ * Writes a spooled row of a session (not a counted call, nor the session itself) through `to`: a message with its
  * method, id and size, a raw line as a message if it is one (else a `non-json` event), an event,
  * a decision. The copy into the db and a read-only store's view of the spools write alike.
  */
 function writeSpoolRow(
   sessionId: string,
-  r: Exclude<SpoolRow, { kind: 'limit' }>,
-  to: { message: Database.Statement; event: Database.Statement; decision: (d: DecisionRecord) => void },
+  r: Exclude<SpoolRow, { kind: 'limit' } | { kind: 'session' }>,
+  to: {
+    message: Database.Statement;
+    event: Database.Statement;
+    decision: (d: DecisionRecord) => void;
+    end: (e: { endedAt: string; exitCode: number | null }) => void;
+  },
 ): void {
   if (r.kind === 'message') {
     to.message.run(sessionId, r.seq, r.t, r.dir, r.method, r.id, Buffer.byteLength(r.raw), r.raw);
@@ -844,5 +914,6 @@ function writeSpoolRow(
     if (facts) to.message.run(sessionId, r.seq, r.t, r.dir, facts.method, facts.id, Buffer.byteLength(r.raw), r.raw);
     else to.event.run(sessionId, r.seq, r.t, 'non-json', nonJsonData(r.dir, r.raw));
   } else if (r.kind === 'event') to.event.run(sessionId, r.seq, r.t, r.event, r.data);
+  else if (r.kind === 'end') to.end(r);
   else to.decision(r.record);
 }

@@ -95,7 +95,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
   if (!command) throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD)');
   let gateway: EnforcerTap | undefined;
   const watcher = PolicyWatcher.open(opts.policy, { onReload: () => gateway?.policyReloaded() });
-  const db = lazyStore(opts);
+  const db = lazyStore(opts, { live: true });
   try {
     const store = db.get();
     const clock = new SessionClock();
@@ -105,6 +105,8 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     let recorder: RecorderTap | undefined;
     const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
     if (opts.record) {
+      // Unlike record, a gateway needs the db to start (its counters), so a locked db stops it
+      // here, before it made a spool: it does not start the session in one (SessionLog.begin).
       store.insertSession({
         id: sessionId,
         name: opts.name,

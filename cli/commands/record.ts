@@ -54,12 +54,13 @@ export async function exitWith(code: number): Promise<never> {
 async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   const [command, ...args] = cmd;
   if (!command) throw new InputError('record: missing the server command (mcp-replay record -- CMD [ARGS...])');
-  const db = lazyStore(opts);
+  const db = lazyStore(opts, { live: true });
   const store = db.get();
   const clock = new SessionClock();
   const id = ulid(clock.startedAtMs);
   const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
-  store.insertSession({
+  const recorder = new RecorderTap(store, id, redactor);
+  recorder.log.begin({
     id,
     name: opts.name,
     startedAt: clock.startedAt,
@@ -69,7 +70,7 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
   try {
     prepareForTraffic();
-    const exit = await runStdioProxy({ command, args, clock, taps: [new RecorderTap(store, id, redactor)] });
+    const exit = await runStdioProxy({ command, args, clock, taps: [recorder] });
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     return exit.code;
   } finally {

@@ -219,7 +219,7 @@ describe('mcp-replay CLI (built)', () => {
     }
   });
 
-  it('a db another process keeps locked: record exits 1 after 5 s, with one line naming the db', async () => {
+  it('a db another process keeps locked: record serves from its spool, enforce exits 1 after 5 s naming the db', async () => {
     const db = join(tempDir(), 'locked.db');
     runCli(['sessions', 'import', SESSION, '--db', db]);
     const script = `const D = require(${JSON.stringify(join(ROOT, 'node_modules/better-sqlite3'))});
@@ -228,8 +228,12 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     try {
       await new Promise((resolve) => locker.stdout.once('data', resolve));
       const r = runCli(['record', '--db', db, '--', 'true']);
-      expect(r.code).toBe(1);
-      expect(r.stderr.trimEnd().split('\n')).toEqual([`mcp-replay: ${db}: database is locked`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/is locked by another process: session \w+ is recorded in its spool/);
+      // A gateway cannot count without the db: it does not start.
+      const e = runCli(['enforce', '--policy', SEED, '--db', db, '--', 'true']);
+      expect(e.code).toBe(1);
+      expect(e.stderr.trimEnd().split('\n')).toEqual([`mcp-replay: ${db}: database is locked`]);
     } finally {
       locker.kill();
     }

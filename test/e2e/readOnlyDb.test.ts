@@ -202,6 +202,49 @@ describe.skipIf(!canDrop)('a db the reader may not write', () => {
     copied.close();
   });
 
+  it('shows a session and an end that only a spool holds (the db was locked when its recorder started or ended)', () => {
+    const { dir, db } = seededDb();
+    mkdirSync(spoolDir(db), { recursive: true, mode: 0o700 });
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } });
+    const info = { id: 'late', name: 'started locked', startedAt: '2026-11-24T12:00:00.000Z', transport: 'stdio' };
+    writeFileSync(
+      join(spoolDir(db), 'late.ffffffff.1.spool'),
+      '["s","late"]\n' +
+        encodeRow({ kind: 'session', info }) +
+        encodeRow({ kind: 'message', seq: 0, t: 0, dir: 'c2s', method: 'tools/call', id: '1', raw: call }) +
+        encodeRow({ kind: 'end', endedAt: '2026-11-24T12:00:01.000Z', exitCode: 4 }),
+    );
+    writeFileSync(
+      join(spoolDir(db), 'seed-15-calls.ffffffff.2.spool'),
+      '["s","seed-15-calls"]\n' + encodeRow({ kind: 'end', endedAt: '2026-11-24T10:02:00.000Z', exitCode: 0 }),
+    );
+    lock(dir);
+    const list = asReader(['sessions', 'list', '--json', '--db', db]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toBe('');
+    expect(listed(list.stdout)).toMatchObject([
+      { id: 'seed-15-calls', messages: 33, endedAt: '2026-11-24T10:02:00.000Z', exitCode: 0 },
+      { id: 'late', name: 'started locked', messages: 1, endedAt: '2026-11-24T12:00:01.000Z', exitCode: 4 },
+    ]);
+    const replay = asReader(['replay', '--policy', POLICY, '--json', 'late', '--db', db]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(JSON.parse(replay.stdout.trim().split('\n').at(-1)!)).toMatchObject({ calls: 1 });
+
+    // Its owner, who may write it, copies both in.
+    chmodSync(dir, 0o700);
+    chmodSync(db, 0o600);
+    chmodSync(spoolDir(db), 0o700);
+    for (const f of readdirSync(spoolDir(db))) chmodSync(join(spoolDir(db), f), 0o600);
+    expect(runCli(['sessions', 'list', '--db', db]).code).toBe(0);
+    const copied = new Database(db, { readonly: true });
+    expect(copied.prepare(`SELECT id, name, ended_at, exit_code FROM sessions ORDER BY started_at`).all()).toEqual([
+      { id: 'seed-15-calls', name: expect.any(String), ended_at: '2026-11-24T10:02:00.000Z', exit_code: 0 },
+      { id: 'late', name: 'started locked', ended_at: '2026-11-24T12:00:01.000Z', exit_code: 4 },
+    ]);
+    expect(copied.prepare(`SELECT count(*) FROM messages WHERE session_id = 'late'`).pluck().get()).toBe(1);
+    copied.close();
+  });
+
   it('an older schema is not migrated: one line naming the db, exit 2', () => {
     const dir = tempDir();
     const db = join(dir, 'old.db');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { closed, connect, eventually, lineEcho, recordArgs, tempDir, toy } from './helpers.js';
+import { closed, connect, eventually, lineEcho, recordArgs, recorded, tempDir, toy } from './helpers.js';
 
 const SECRETS = [
   'tok-client-1234',
@@ -209,6 +209,61 @@ describe('record while another process holds the db', () => {
     const r = await closed(db);
     expect(r.c2s).toHaveLength(last + 1);
     expect(r.s2c).toHaveLength(last + 1);
+  });
+});
+
+describe('record started while another process holds the db', () => {
+  it('serves the agent at once and records the session into its spool until the lock is released', async () => {
+    const db = join(tempDir(), 'busy.db');
+    openStore(db).close();
+    const locker = new Database(db);
+    locker.exec('BEGIN EXCLUSIVE');
+    // It stopped with "database is locked" after SQLite's 5 s: the agent lost its server.
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho], ['--name', 'busy']), {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('close', r));
+    let gone = false;
+    void exited.then(() => (gone = true));
+    for (const id of [1, 2]) {
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+      await eventually(() => expect(out + (gone ? `\nexited: ${err}` : '')).toContain(`"id":${id},`), 15_000);
+    }
+    expect(err).toContain('is locked by another process');
+    expect(locker.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(0);
+    locker.exec('COMMIT');
+    locker.close();
+    proc.stdin.end();
+    expect(await exited).toBe(0);
+    const r = await closed(db);
+    expect(r.info).toMatchObject({ name: 'busy', exitCode: 0 });
+    expect(r.c2s).toHaveLength(2);
+    expect(r.s2c).toHaveLength(2);
+  });
+
+  it('a db still locked when the server exits: the session and its end wait in the spool for the next open', async () => {
+    const db = join(tempDir(), 'busy.db');
+    openStore(db).close();
+    const locker = new Database(db);
+    locker.exec('BEGIN EXCLUSIVE');
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+    await eventually(() => expect(out).toContain('"id":1,'), 15_000);
+    proc.stdin.end();
+    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    locker.exec('COMMIT');
+    locker.close();
+    const r = recorded(db);
+    expect(r.info.exitCode).toBe(0);
+    expect(r.info.endedAt).toBeDefined();
+    expect(r.c2s).toHaveLength(1);
+    expect(readdirSync(`${db}.spool`)).toEqual([]);
   });
 });
 
