@@ -15,16 +15,19 @@ export interface Exchange {
   args?: unknown;
   /** µs from request to response; absent when no response was recorded. */
   latencyUs?: number;
-  /** `ok`, `tool error` (a result with `isError`), `error` (a JSON-RPC error), or `no response`. */
-  outcome: 'ok' | 'tool error' | 'error' | 'no response';
-  /** The error's message (and code) or the tool error's first text. */
+  /**
+   * `ok`, `tool error` (a result with `isError`), `error` (a JSON-RPC error), `cancelled` (its
+   * sender's `notifications/cancelled` came first: it awaits no answer any more), or `no response`.
+   */
+  outcome: 'ok' | 'tool error' | 'error' | 'cancelled' | 'no response';
+  /** The error's message (and code), the tool error's first text, or the reason for cancelling. */
   detail?: string;
 }
 
 interface Msg {
   id?: unknown;
   method?: unknown;
-  params?: { name?: unknown; arguments?: unknown };
+  params?: { name?: unknown; arguments?: unknown; requestId?: unknown; reason?: unknown };
   result?: { isError?: unknown; content?: { type?: unknown; text?: unknown }[] };
   error?: { code?: unknown; message?: unknown };
 }
@@ -45,7 +48,12 @@ export function* exchangesOf(
   for (const r of records) {
     if (r.type !== 'message') continue;
     for (const m of rpcMessages(r.raw) as Msg[]) {
-      if (m.id === undefined || m.id === null) continue;
+      if (m.id === undefined || m.id === null) {
+        // The requester gave up on a request: it is over (an answer racing the notice is ignored,
+        // as its client ignores it), and the exchanges after it need not wait for it.
+        if (m.method === 'notifications/cancelled') cancel(open, r.dir, m);
+        continue;
+      }
       if (typeof m.method === 'string') {
         if (!keep(m.method)) continue;
         const x: Exchange = { seq: r.seq, t: r.t, dir: r.dir, method: m.method, id: m.id, outcome: 'no response' };
@@ -64,11 +72,21 @@ export function* exchangesOf(
         settle(x, m);
       }
     }
-    while (head < queue.length && queue[head]!.latencyUs !== undefined) yield queue[head++]!;
+    while (head < queue.length && queue[head]!.outcome !== 'no response') yield queue[head++]!;
     if (head === queue.length) [queue, head] = [[], 0];
     else if (head >= 1024 && head * 2 >= queue.length) [queue, head] = [queue.slice(head), 0];
   }
   yield* queue.slice(head);
+}
+
+function cancel(open: Map<string, Exchange>, requester: Direction, m: Msg): void {
+  const id = m.params?.requestId;
+  if (typeof id !== 'string' && typeof id !== 'number') return;
+  const x = open.get(key(requester, id));
+  if (!x) return;
+  open.delete(key(requester, id));
+  x.outcome = 'cancelled';
+  if (typeof m.params?.reason === 'string') x.detail = m.params.reason;
 }
 
 function settle(x: Exchange, m: Msg): void {

@@ -32,6 +32,40 @@ describe('exchangesOf', () => {
     expect(seen.slice(2).every((x) => x.outcome === 'ok' && x.latencyUs === 10)).toBe(true);
   });
 
+  it('a request its sender cancelled is over: cancelled, and the exchanges after it come out at once', () => {
+    let seq = 0;
+    const msg = (dir: Direction, m: object): SessionRecord => ({
+      type: 'message',
+      seq: seq++,
+      t: seq * 10,
+      dir,
+      raw: JSON.stringify({ jsonrpc: '2.0', ...m }),
+    });
+    const it = exchangesOf(
+      (function* () {
+        yield msg('c2s', { id: 7, method: 'tools/call', params: { name: 'slow', arguments: {} } });
+        // The server's cancel of an id 7 of its own is not about the client's request 7.
+        yield msg('s2c', { method: 'notifications/cancelled', params: { requestId: 7 } });
+        yield msg('c2s', { method: 'notifications/cancelled', params: { requestId: 7, reason: 'timed out' } });
+        // The server asks the client something, then cancels it.
+        yield msg('s2c', { id: 7, method: 'sampling/createMessage', params: {} });
+        yield msg('s2c', { method: 'notifications/cancelled', params: { requestId: 7 } });
+        yield msg('c2s', { id: 8, method: 'tools/call', params: { name: 'fast', arguments: {} } });
+        yield msg('s2c', { id: 8, result: { content: [] } });
+        yield msg('s2c', { id: 7, result: { content: [] } }); // late: the client had given up
+        throw new Error('read too far');
+      })(),
+    );
+    expect(it.next().value).toMatchObject({ id: 7, tool: 'slow', outcome: 'cancelled', detail: 'timed out' });
+    expect(it.next().value).toMatchObject({
+      id: 7,
+      dir: 's2c',
+      method: 'sampling/createMessage',
+      outcome: 'cancelled',
+    });
+    expect(it.next().value).toMatchObject({ id: 8, outcome: 'ok' });
+  });
+
   it('streams: an exchange comes out once it and every earlier one are answered', () => {
     const it = exchangesOf(
       (function* () {
