@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { exchangesOf } from '../../replayer/exchanges.js';
 import type { Direction, SessionRecord } from '../../store/types.js';
 
-function* session(n: number): Generator<SessionRecord> {
+/** Messages numbered in order, 10 µs apart. */
+function messages(): (dir: Direction, m: object) => SessionRecord {
   let seq = 0;
-  const msg = (dir: Direction, m: object): SessionRecord => ({
-    type: 'message',
-    seq: seq++,
-    t: seq * 10,
-    dir,
-    raw: JSON.stringify({ jsonrpc: '2.0', ...m }),
-  });
+  return (dir, m) => ({ type: 'message', seq: seq++, t: seq * 10, dir, raw: JSON.stringify({ jsonrpc: '2.0', ...m }) });
+}
+
+function* session(n: number): Generator<SessionRecord> {
+  const msg = messages();
   // A slow call, answered after every other one; one never answered.
   yield msg('c2s', { id: 'slow', method: 'tools/call', params: { name: 'slow', arguments: {} } });
   yield msg('c2s', { id: 'lost', method: 'tools/call', params: { name: 'lost', arguments: {} } });
@@ -33,14 +32,7 @@ describe('exchangesOf', () => {
   });
 
   it('a request its sender cancelled is over: cancelled, and the exchanges after it come out at once', () => {
-    let seq = 0;
-    const msg = (dir: Direction, m: object): SessionRecord => ({
-      type: 'message',
-      seq: seq++,
-      t: seq * 10,
-      dir,
-      raw: JSON.stringify({ jsonrpc: '2.0', ...m }),
-    });
+    const msg = messages();
     const it = exchangesOf(
       (function* () {
         yield msg('c2s', { id: 7, method: 'tools/call', params: { name: 'slow', arguments: {} } });
