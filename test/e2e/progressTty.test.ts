@@ -48,7 +48,8 @@ describe.skipIf(!hasScript)(`progress of the sessions commands on a terminal${ha
 
   for (const command of ['export', 'show'])
     it(`sessions ${command}: a bar while a slow reader takes the output`, () => {
-      const r = onTerminal(`$CLI sessions ${command} --db ${db} BIG | (sleep 1.5; cat > /dev/null)`);
+      // The reader's pause must outlast the CLI's start by the bar's first second, on a loaded machine too.
+      const r = onTerminal(`$CLI sessions ${command} --db ${db} BIG | (sleep 3; cat > /dev/null)`);
       expect(r.code).toBe(0);
       expect(r.screen).toMatch(BAR);
       expect(r.screen.endsWith('\r<ESC>[2K')).toBe(true);
