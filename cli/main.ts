@@ -2,7 +2,7 @@
 // First: it decides colours before anything that draws is loaded.
 import './noColor.js';
 import { CommanderError, type Command } from 'commander';
-import { InputError } from '../engine/errors.js';
+import { InputError, Interrupted } from '../engine/errors.js';
 import { openedDb } from './common.js';
 import { buildProgram } from './program.js';
 
@@ -41,6 +41,7 @@ function exitCodeFor(err: unknown): number {
     process.stderr.write(`mcp-replay: ${err.message}\n`);
     return 2;
   }
+  if (err instanceof Interrupted) return 130;
   // A damaged db is bad input, as one that is not a db at all is (openStore finds that one).
   const code = String((err as { code?: unknown })?.code ?? '');
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {

@@ -5,3 +5,14 @@
 export class InputError extends Error {
   override readonly name = 'InputError';
 }
+
+/**
+ * The user interrupted a full-screen view (Ctrl-C): the CLI exits 130, as a shell reports a
+ * command ended by SIGINT, and prints nothing more (`q` quits normally: the summary, exit 0 or 3).
+ */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+  constructor() {
+    super('interrupted');
+  }
+}

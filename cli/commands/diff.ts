@@ -228,7 +228,8 @@ async function runTui(
         loadArgs: (session: string, seq: number) => argsAt(sources, session, seq),
         originMs: timelineOrigin(sources),
       }),
-      { exitOnCtrlC: true },
+      // Ctrl-C is the view's own key (applyKey): the command ends interrupted, exit 130.
+      { exitOnCtrlC: false },
     );
     await app.waitUntilExit();
   } finally {

@@ -69,6 +69,28 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
     expect(s).not.toContain('q quit');
   });
 
+  it('Ctrl-C interrupts: exit 130, no summary line', async () => {
+    const cmd = [
+      process.execPath,
+      CLI,
+      'diff',
+      '--policy',
+      'fixtures/policies/seed.json',
+      '--policy',
+      'fixtures/policies/strict.json',
+      'fixtures/sessions/seed-15-calls.jsonl',
+    ].join(' ');
+    // It exited 0 and printed the summary, as `q` does: `diff … && deploy` went on.
+    spawnSync('tmux', ['-L', socket, 'kill-session', '-t', 'diff']);
+    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${cmd}; echo "EXITED $?"; sleep 60`);
+    await waitFor('q quit');
+    tmux('send-keys', '-t', 'diff', 'C-c');
+    const s = await waitFor(/EXITED \d+/);
+    expect(s).toContain('EXITED 130');
+    expect(s).not.toContain('15 calls, 5 changed');
+    tmux('kill-session', '-t', 'diff');
+  });
+
   it('draws in colour, and without any under NO_COLOR', async () => {
     const cmd = (env: string) =>
       `${env} ${process.execPath} ${CLI} diff --policy fixtures/policies/seed.json --policy fixtures/policies/strict.json fixtures/sessions/seed-15-calls.jsonl`;

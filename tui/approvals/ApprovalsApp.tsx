@@ -6,6 +6,7 @@ import { argsSummary, argumentsInFull, shortDuration } from './format.js';
 import { shortId, visible, visibleName } from '../../engine/visible.js';
 import { splitKeys, type KeyPress } from '../diff/keys.js';
 import { useTerminalSize } from '../terminalSize.js';
+import { Interrupted } from '../../engine/errors.js';
 
 /** What the TUI needs of the db (a `Store` fits). */
 export interface ApprovalsSource {
@@ -89,7 +90,7 @@ export function ApprovalsApp({
     const { items, index, selected, page } = view.current;
     if (input === 'q' || key.escape || (key.ctrl && input === 'c')) {
       onExit?.();
-      exit();
+      exit(key.ctrl && input === 'c' ? new Interrupted() : undefined);
       return true;
     }
     const moveTo = (i: number) => {

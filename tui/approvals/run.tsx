@@ -6,6 +6,9 @@ export async function runApprovalsTui(
   source: ApprovalsSource,
   options: { user: string; dbFile?: string },
 ): Promise<void> {
-  const app = render(<ApprovalsApp source={source} user={options.user} dbFile={options.dbFile} />);
+  // Ctrl-C is the TUI's own key: it ends the command interrupted (exit 130).
+  const app = render(<ApprovalsApp source={source} user={options.user} dbFile={options.dbFile} />, {
+    exitOnCtrlC: false,
+  });
   await app.waitUntilExit();
 }

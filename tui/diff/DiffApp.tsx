@@ -7,6 +7,7 @@ import { DECISION_COLOR, describeSide, fit, relTime } from './format.js';
 import { Header, headerHeight, type MatrixSummary } from './Header.js';
 import { applyKey, initialState, splitKeys, type ViewState } from './keys.js';
 import type { DiffModel } from './model.js';
+import { Interrupted } from '../../engine/errors.js';
 
 export interface DiffAppProps {
   model: DiffModel;
@@ -66,7 +67,7 @@ export function DiffApp({ model, summary, policyA, policyB, loadArgs, originMs, 
       if (next.quit) break;
     }
     latest.current = next;
-    if (next.quit) exit();
+    if (next.quit) exit(next.interrupted ? new Interrupted() : undefined);
     else setState(next);
   });
 

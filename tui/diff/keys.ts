@@ -12,6 +12,8 @@ export interface ViewState {
   top: number;
   detail: boolean;
   quit: boolean;
+  /** Quit by Ctrl-C: the command is interrupted (exit 130, no summary). */
+  interrupted?: boolean;
 }
 
 export const initialState: ViewState = {
@@ -92,7 +94,8 @@ export function applyKey(s: ViewState, k: KeyPress, ctx: KeyContext): ViewState 
     if (input && !k.ctrl && !k.meta) return refiltered({ ...s, editing: s.editing + input });
     return s;
   }
-  if (input === 'q' || (k.ctrl && input === 'c')) return { ...s, quit: true };
+  if (input === 'q') return { ...s, quit: true };
+  if (k.ctrl && input === 'c') return { ...s, quit: true, interrupted: true };
   if (k.upArrow || input === 'k') return moved(s, s.cursor - 1, ctx);
   if (k.downArrow || input === 'j') return moved(s, s.cursor + 1, ctx);
   if (s.detail) {
