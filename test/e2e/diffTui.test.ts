@@ -11,6 +11,17 @@ const socket = `mcp-replay-test-${process.pid}`;
 const tmux = (...args: string[]) =>
   execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', cwd: ROOT, env: terminalEnv() });
 const screen = () => tmux('capture-pane', '-p', '-t', 'diff');
+/** The diff of the seed session under the seed and the strict policy (5 of 15 calls change). */
+const SEED_DIFF = [
+  process.execPath,
+  CLI,
+  'diff',
+  '--policy',
+  'fixtures/policies/seed.json',
+  '--policy',
+  'fixtures/policies/strict.json',
+  'fixtures/sessions/seed-15-calls.jsonl',
+].join(' ');
 
 async function waitFor(text: string | RegExp, ms = 20_000): Promise<string> {
   const until = Date.now() + ms;
@@ -28,17 +39,7 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
   });
 
   it('navigates, opens the detail pane, toggles all calls and quits on keys', async () => {
-    const cmd = [
-      process.execPath,
-      CLI,
-      'diff',
-      '--policy',
-      'fixtures/policies/seed.json',
-      '--policy',
-      'fixtures/policies/strict.json',
-      'fixtures/sessions/seed-15-calls.jsonl',
-    ].join(' ');
-    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${cmd}; echo "EXITED $?"; sleep 60`);
+    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${SEED_DIFF}; echo "EXITED $?"; sleep 60`);
     let s = await waitFor('q quit');
     expect(s).toContain('A fixtures/policies/seed.json → B fixtures/policies/strict.json');
     expect(s).toContain('15 calls, 5 changed   allow->throttle 5');
@@ -70,19 +71,9 @@ describe.skipIf(!hasTmux)(`diff TUI in a real terminal${hasTmux ? '' : ' (skippe
   });
 
   it('Ctrl-C interrupts: exit 130, no summary line', async () => {
-    const cmd = [
-      process.execPath,
-      CLI,
-      'diff',
-      '--policy',
-      'fixtures/policies/seed.json',
-      '--policy',
-      'fixtures/policies/strict.json',
-      'fixtures/sessions/seed-15-calls.jsonl',
-    ].join(' ');
     // It exited 0 and printed the summary, as `q` does: `diff … && deploy` went on.
     spawnSync('tmux', ['-L', socket, 'kill-session', '-t', 'diff']);
-    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${cmd}; echo "EXITED $?"; sleep 60`);
+    tmux('new-session', '-d', '-s', 'diff', '-x', '120', '-y', '30', `${SEED_DIFF}; echo "EXITED $?"; sleep 60`);
     await waitFor('q quit');
     tmux('send-keys', '-t', 'diff', 'C-c');
     const s = await waitFor(/EXITED \d+/);
