@@ -1,5 +1,14 @@
 import type { Limiter } from './types.js';
 
+export interface LimiterRetention {
+  /**
+   * Keep every allowed time at least this long (ms), whatever the windows asked: a policy
+   * reloaded with a wider window (up to this long) then still counts the calls made before the
+   * reload. Default 0: only as long as the longest window asked of the key (a fixed policy).
+   */
+  retainMs?: number;
+}
+
 interface Timeline {
   /** Times of allowed calls, ascending; entries before `head` are expired. */
   times: number[];
@@ -16,6 +25,11 @@ interface Timeline {
  */
 export class MemoryLimiter implements Limiter {
   private readonly keys = new Map<string, Timeline>();
+  private readonly retainMs: number;
+
+  constructor(options: LimiterRetention = {}) {
+    this.retainMs = options.retainMs ?? 0;
+  }
 
   wait(key: string, windowMs: number, max: number, now: number): number {
     if (max <= 0) return Infinity;
@@ -23,7 +37,7 @@ export class MemoryLimiter implements Limiter {
     if (!tl) {
       // Note the window all the same: a later record() with a shorter one must not forget
       // calls this window still reaches (limits of several tools sharing one counter).
-      this.keys.set(key, { times: [], head: 0, keepMs: windowMs });
+      this.keys.set(key, { times: [], head: 0, keepMs: Math.max(windowMs, this.retainMs) });
       return 0;
     }
     if (windowMs > tl.keepMs) tl.keepMs = windowMs;
@@ -40,7 +54,7 @@ export class MemoryLimiter implements Limiter {
   record(key: string, now: number, windowMs: number): void {
     let tl = this.keys.get(key);
     if (!tl) {
-      tl = { times: [], head: 0, keepMs: windowMs };
+      tl = { times: [], head: 0, keepMs: Math.max(windowMs, this.retainMs) };
       this.keys.set(key, tl);
     }
     if (windowMs > tl.keepMs) tl.keepMs = windowMs;

@@ -23,6 +23,12 @@ export interface SqliteLimiterOptions {
    * dry-run never spends the budgets that enforcing gateways share.
    */
   namespace?: string;
+  /**
+   * Keep every counted time at least this long (ms), whatever the windows asked, so that a
+   * policy reloaded with a wider window counts the calls made before the reload (the gateway
+   * keeps a day: `enforce`). Default 0: as long as the longest window asked of the key.
+   */
+  retainMs?: number;
 }
 
 /**
@@ -375,8 +381,10 @@ export class SqliteLimiter implements Limiter {
 
   private line(key: string, windowMs: number): Line {
     let line = this.lines.get(key);
-    if (!line) this.lines.set(key, (line = { times: [], ids: [], head: 0, keepMs: windowMs }));
-    else if (windowMs > line.keepMs) line.keepMs = windowMs;
+    if (!line) {
+      const keepMs = Math.max(windowMs, this.options.retainMs ?? 0);
+      this.lines.set(key, (line = { times: [], ids: [], head: 0, keepMs }));
+    } else if (windowMs > line.keepMs) line.keepMs = windowMs;
     return line;
   }
 

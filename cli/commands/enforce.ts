@@ -45,6 +45,12 @@ function nonEmpty(v: string): string {
   return v;
 }
 
+/**
+ * How long the gateway keeps every counted call, whatever the policy's windows: a reload that
+ * widens a window up to a day (the longest named one) still counts the calls made before it.
+ */
+export const COUNTER_RETENTION_MS = 86_400_000;
+
 /** The counters of `--shadow` gateways: a prefix no enforcing counter key can start with. */
 export const SHADOW_NAMESPACE = '\u0000shadow\u0000';
 
@@ -125,6 +131,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
     const limiter = new SqliteLimiter(store, {
       ...(log && { spool: (id, key, t, keepMs) => log.limit(id, key, t, keepMs), copy: () => log.copy() }),
       ...(opts.shadow && { namespace: SHADOW_NAMESPACE }),
+      retainMs: COUNTER_RETENTION_MS,
     });
     gateway = new EnforcerTap({
       policy: () => watcher.policy,

@@ -8,6 +8,13 @@ export interface LimiterFixture {
   dispose?: () => void;
 }
 
+/** How a fixture's limiter is made: `retainMs` is how long it keeps every time at least. */
+export interface LimiterFixtureOptions {
+  retainMs: number;
+}
+
+const DAY = 86_400_000;
+
 /**
  * The naive reference: every allowed time of every key, kept forever. A call at `now` fits when
  * fewer than `max` times lie in (now - window, now]; otherwise it fits once the max-th most
@@ -38,9 +45,9 @@ export class ReferenceLimiter implements Limiter {
  * The contract every `Limiter` keeps (STYLE.md: one suite, every implementation). Streams are
  * non-decreasing in time per key, as the engine feeds them.
  */
-export function limiterContract(name: string, make: () => LimiterFixture): void {
-  const using = <T>(fn: (limiter: Limiter) => T): T => {
-    const f = make();
+export function limiterContract(name: string, make: (options: LimiterFixtureOptions) => LimiterFixture): void {
+  const using = <T>(fn: (limiter: Limiter) => T, options: LimiterFixtureOptions = { retainMs: 0 }): T => {
+    const f = make(options);
     try {
       return fn(f.limiter);
     } finally {
@@ -155,6 +162,70 @@ export function limiterContract(name: string, make: () => LimiterFixture): void 
         expect(l.wait('k', 100, 3, now + 2)).toBeGreaterThan(0);
         expect(l.wait('k', 100, 3, now + 1e9)).toBe(0);
       });
+    });
+
+    it('keeps counting exactly when a reload widens a window, as far back as it retains', () => {
+      using(
+        (l) => {
+          // 2 per second: the call at 1100 is allowed, and a 1 s memory would forget 0 and 10 there.
+          for (const t of [0, 10, 1100]) {
+            expect(l.wait('k', 1000, 2, t)).toBe(0);
+            l.record('k', t, 1000);
+          }
+          // The policy now says 2 per hour: (1200 - 1 h, 1200] holds all three calls, and stays
+          // full until the one at 10 leaves the hour.
+          expect(l.wait('k', 3_600_000, 2, 1200)).toBe(10 + 3_600_000 - 1200);
+          expect(l.wait('k', 3_600_000, 4, 1200)).toBe(0);
+          // A window wider than the retention reaches only what it kept: the last day.
+          for (let t = 2 * DAY; t < 2 * DAY + 10; t++) l.record('k', t, 1000);
+          expect(l.wait('k', 3 * DAY, 12, 2 * DAY + 10)).toBe(0);
+        },
+        { retainMs: DAY },
+      );
+    });
+
+    it('with a retention, answers like the naive reference across reloads of any limits (model test)', () => {
+      const keys = ['a', 'b\u0000grant\u0000x'];
+      const limit = fc.record({
+        windowMs: fc.constantFrom(1, 10, 100, 250.5, 1000, 5000),
+        max: fc.integer({ min: 0, max: 5 }),
+      });
+      const step = fc.record({
+        key: fc.integer({ min: 0, max: keys.length - 1 }),
+        dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 }), fc.constant(2000)),
+        // A reload: this key's limits change from this call on (window widened, max raised, …).
+        reload: fc.option(fc.array(limit, { minLength: 1, maxLength: 2 }), { freq: 5 }),
+      });
+      fc.assert(
+        fc.property(
+          fc.array(fc.array(limit, { minLength: 1, maxLength: 2 }), { minLength: keys.length, maxLength: keys.length }),
+          fc.array(step, { maxLength: 80 }),
+          (first, steps) => {
+            const ref = new ReferenceLimiter();
+            const limitsByKey = first.slice();
+            using(
+              (l) => {
+                let now = 1_700_000_000_000;
+                for (const { key: k, dt, reload } of steps) {
+                  now += dt;
+                  if (reload) limitsByKey[k] = reload;
+                  const key = keys[k]!;
+                  const limits = limitsByKey[k]!;
+                  const got = l.atomically(() => limits.map((x) => l.wait(key, x.windowMs, x.max, now)));
+                  const want = limits.map((x) => ref.wait(key, x.windowMs, x.max, now));
+                  expect(got).toEqual(want);
+                  if (want.every((w) => w === 0)) {
+                    l.record(key, now, Math.max(...limits.map((x) => x.windowMs)));
+                    ref.record(key, now);
+                  }
+                }
+              },
+              { retainMs: 5000 },
+            );
+          },
+        ),
+        { numRuns: 60 },
+      );
     });
 
     it('runs atomically() and returns its value', () => {

@@ -1,4 +1,4 @@
 import { MemoryLimiter } from '../../engine/index.js';
 import { limiterContract } from './limiterContract.js';
 
-limiterContract('MemoryLimiter', () => ({ limiter: new MemoryLimiter() }));
+limiterContract('MemoryLimiter', ({ retainMs }) => ({ limiter: new MemoryLimiter({ retainMs }) }));

@@ -6,9 +6,9 @@ import { compilePolicyValue, decide } from '../../engine/index.js';
 import { openStore, SqliteLimiter, type Store } from '../../store/index.js';
 import { limiterContract } from './limiterContract.js';
 
-limiterContract('SqliteLimiter', () => {
+limiterContract('SqliteLimiter', ({ retainMs }) => {
   const store = openStore(':memory:');
-  return { limiter: new SqliteLimiter(store), dispose: () => store.close() };
+  return { limiter: new SqliteLimiter(store, { retainMs }), dispose: () => store.close() };
 });
 
 describe('SqliteLimiter over a db file', () => {
