@@ -51,6 +51,8 @@ export function registerReplay(program: Command): void {
       liveOf = liveDecisions(() => (opened ? db.get() : undefined));
       let enforcedCalls = 0;
       let changedCalls = 0;
+      // The versions of the policy that decided live: more than one when it was reloaded while running.
+      const liveVersions = new Map<string, number>();
       if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
       for (const d of dryRun(policy, timeline(measured.sources, { grant: opts.grant }), {
         assumeApproval: opts.assumeApproval,
@@ -62,6 +64,7 @@ export function registerReplay(program: Command): void {
         if (live) {
           enforcedCalls++;
           if (live.decision !== verdict.decision) changedCalls++;
+          liveVersions.set(live.policySha256, (liveVersions.get(live.policySha256) ?? 0) + 1);
         }
         if (opts.json) {
           const line: Record<string, unknown> = {
@@ -133,8 +136,15 @@ export function registerReplay(program: Command): void {
             out.line(l);
         }
         if (enforcedCalls > 0) {
+          // A reloaded policy: the [live: ...] marks then also show where another version decided.
+          const underThis = liveVersions.get(s.policy) ?? 0;
+          const versions =
+            liveVersions.size > 1
+              ? ` by ${liveVersions.size} versions of the policy (reloaded while running; ` +
+                `${underThis} call${underThis === 1 ? '' : 's'} by this one)`
+              : '';
           out.line(
-            `\n${enforcedCalls} call${enforcedCalls === 1 ? ' was' : 's were'} enforced live; ` +
+            `\n${enforcedCalls} call${enforcedCalls === 1 ? ' was' : 's were'} enforced live${versions}; ` +
               `${changedCalls} decided differently by this policy (marked [live: ...])`,
           );
         }

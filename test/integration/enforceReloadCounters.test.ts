@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,5 +36,14 @@ describe('enforce: counters across a hot reload', () => {
     const second = await gateway();
     expect(await echo(second.client)).toBe('throttle');
     await second.client.close();
+
+    // A dry-run of both sessions under the widened version: the call after the reload is
+    // decided as it was live, and the summary says two versions decided live.
+    const replay = execFileSync(process.execPath, [cli, 'replay', '--db', db, '--policy', file], { encoding: 'utf8' });
+    const rows = replay.split('\n').filter((l) => l.includes('echo  '));
+    expect(rows[3]).toMatch(/throttle .*per hour/);
+    expect(rows[3]).not.toContain('[live:');
+    expect(rows[2]).toContain('[live: allow]'); // allowed by the first version
+    expect(replay).toContain('enforced live by 2 versions of the policy (reloaded while running; 2 calls by this one)');
   });
 });
