@@ -103,10 +103,12 @@ export class PolicyWatcher {
       const more = compiled.errors.length > 1 ? ` (+${compiled.errors.length - 1} more)` : '';
       return this.reject(sha, formatProblem(this.file, compiled.errors[0]!) + more);
     }
+    const renamed = budgetsStartingAfresh(this.current, compiled.policy);
     this.current = compiled.policy;
     this.reloads++;
     this.rejectedSha = undefined;
     for (const w of compiled.warnings) this.log(`mcp-replay: warning: ${formatProblem(this.file, w)}`);
+    if (renamed) this.log(`mcp-replay: warning: policy ${this.file}: ${renamed}`);
     this.log(`mcp-replay: policy ${this.file} reloaded (sha256 ${sha.slice(0, 12)})`);
     this.options.onReload?.(compiled.policy);
     return 'reloaded';
@@ -133,6 +135,31 @@ export class PolicyWatcher {
     this.options.onReject?.(line);
     return 'rejected';
   }
+}
+
+/**
+ * A budget is its counter and scope (the counter key): a version with a counter or scope the last
+ * one lacked counts it from zero, whatever calls were made. Meant for a limit added; not for a
+ * renamed counter, a tools key renamed or a limit inserted before others (an unnamed limit's
+ * counter is the key and its index), or a changed scope, where the calls made stay in the old
+ * budget. Said on every reload that brings such counters.
+ */
+function budgetsStartingAfresh(before: Policy, after: Policy): string | undefined {
+  const old = budgets(before);
+  const now = budgets(after);
+  const added = [...now].filter((b) => !old.has(b));
+  if (added.length === 0) return undefined;
+  const gone = [...old].filter((b) => !now.has(b));
+  return (
+    `counters new in this version start empty: ${added.join(', ')}` +
+    (gone.length > 0 ? ` (no longer counted: ${gone.join(', ')})` : '') +
+    `; a limit without "counter" is counted by its tools key and index: name the counter to keep its budget through edits`
+  );
+}
+
+function budgets(policy: Policy): Set<string> {
+  const all = [...policy.rules.flatMap((r) => r.limits), ...policy.allToolsLimits];
+  return new Set(all.map((l) => `${l.counter} ${l.scope === 'global' ? 'global' : `per ${l.scope}`}`));
 }
 
 function readPolicyText(file: string): string | Error {

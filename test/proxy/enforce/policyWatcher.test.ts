@@ -113,3 +113,55 @@ describe('PolicyWatcher (hot reload, SPEC §3)', () => {
     expect(echoDecision(watcher.policy)).toBe('allow');
   });
 });
+
+describe('PolicyWatcher: budgets a reload starts afresh', () => {
+  const limited = (tools: Record<string, unknown>) => JSON.stringify({ version: '1', default: 'deny', tools });
+  const limit = (extra: Record<string, unknown> = {}) => ({ window: 'hour', max: 5, ...extra });
+  const hint =
+    '; a limit without "counter" is counted by its tools key and index: name the counter to keep its budget through edits';
+
+  it('warns when a version counts in counters the last one did not (renamed, re-indexed, re-scoped, added)', () => {
+    const file = join(dir, 'renamed.json');
+    writeFileSync(
+      file,
+      limited({ search: { limits: [limit()] }, fetch: { limits: [limit({ counter: 'f', scope: 'global' })] } }),
+    );
+    const { watcher, log } = watched(file, { watch: false });
+    const warnings = () => log.filter((l) => l.includes('start empty'));
+    try {
+      writeFileSync(
+        file,
+        limited({ web_search: { limits: [limit()] }, fetch: { limits: [limit({ counter: 'f', scope: 'session' })] } }),
+      );
+      expect(watcher.check()).toBe('reloaded');
+      expect(warnings()).toEqual([
+        `mcp-replay: warning: policy ${file}: counters new in this version start empty: web_search#0 per grant, ` +
+          `f per session (no longer counted: search#0 per grant, f global)${hint}`,
+      ]);
+      // A limit inserted first: the old one is now web_search#1, an empty budget.
+      writeFileSync(
+        file,
+        limited({
+          web_search: { limits: [limit({ window: 'day', max: 100 }), limit()] },
+          fetch: { limits: [limit({ counter: 'f', scope: 'session' })] },
+        }),
+      );
+      expect(watcher.check()).toBe('reloaded');
+      expect(warnings().at(-1)).toBe(
+        `mcp-replay: warning: policy ${file}: counters new in this version start empty: web_search#1 per grant${hint}`,
+      );
+      // A window or max changed, a limit dropped: the budgets go on, no warning.
+      writeFileSync(
+        file,
+        limited({
+          web_search: { limits: [limit({ window: 'minute', max: 9 }), limit()] },
+          fetch: { limits: [] },
+        }),
+      );
+      expect(watcher.check()).toBe('reloaded');
+      expect(warnings()).toHaveLength(2);
+    } finally {
+      watcher.close();
+    }
+  });
+});
