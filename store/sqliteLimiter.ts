@@ -40,6 +40,13 @@ const STALE_MS = 15_000;
 const HEARTBEAT_MS = 1000;
 
 /**
+ * A gateway whose last refresh is this old (ms) was stalled (its event loop, the process, the
+ * machine): before it decides again it refreshes, since others may have taken it for gone and
+ * one may count alone. On waking, a process sees its pending input before its timers.
+ */
+const OVERDUE_MS = 3 * HEARTBEAT_MS;
+
+/**
  * How long a poll's own writes (heartbeat, becoming sole) wait for another process's lock (ms):
  * they are tried again at the next poll; waiting SQLite's 5 s held up every call that long.
  */
@@ -158,17 +165,25 @@ export class SqliteLimiter implements Limiter {
     this.writing(() => this.stmts.register.run(this.token, process.pid, HOST, Date.now()));
     this.beatAt = Date.now();
     this.registered = true;
-    const deadline = Date.now() + (this.options.handoverMs ?? 5000);
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    while (this.othersSole()) {
-      if (Date.now() > deadline) {
-        this.blocked = new Error('another gateway on this db counts alone and did not hand its counters over');
-        break;
-      }
-      Atomics.wait(pause, 0, 0, 2);
-    }
+    this.awaitHandover();
     this.poll();
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 20).unref();
+  }
+
+  /**
+   * Waits (at most `handoverMs`) until no other gateway counts alone; else (or if the db fails
+   * while we look) fails closed until none does (`poll` looks again).
+   */
+  private awaitHandover(): void {
+    this.blocked = new Error('another gateway on this db counts alone and did not hand its counters over');
+    // Monotonic: a wall clock stepped back must not stretch the wait.
+    const deadline = performance.now() + (this.options.handoverMs ?? 5000);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (this.othersSole()) {
+      if (performance.now() > deadline) return;
+      Atomics.wait(pause, 0, 0, 2);
+    }
+    this.blocked = undefined;
   }
 
   /** Whether a live gateway other than this one is sole (dead ones are cleared on the way). */
@@ -233,7 +248,8 @@ export class SqliteLimiter implements Limiter {
 
   /**
    * Refreshes our registration. If another gateway took us for gone (we stalled past STALE_MS)
-   * and removed it, we may no longer count alone: hand over, and register again.
+   * and removed it, we may no longer count alone: hand over, and register again; it may count
+   * alone now, so we wait for its handover as a newcomer does.
    */
   private heartbeat(): void {
     this.beatAt = Date.now();
@@ -241,6 +257,7 @@ export class SqliteLimiter implements Limiter {
     if (this.sole && !this.options.copy?.()) return;
     this.sole = false;
     this.writing(() => this.stmts.register.run(this.token, process.pid, HOST, this.beatAt));
+    this.awaitHandover();
   }
 
   /** One IMMEDIATE transaction of its own. */
@@ -292,6 +309,8 @@ export class SqliteLimiter implements Limiter {
    * call and commits when the batch ends.
    */
   atomically<T>(fn: () => T): T {
+    // Stalled long enough to be taken for gone: another gateway may now count alone, unseen.
+    if (this.registered && Date.now() - this.beatAt > OVERDUE_MS) this.poll();
     if (this.blocked) throw this.blocked;
     if (this.sole || this.db.inTransaction) return fn();
     this.stmts.begin.run();

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { compilePolicyValue, decide } from '../../engine/index.js';
+import { SessionLog } from '../../recorder/sessionLog.js';
 import { openStore, SqliteLimiter, type Store } from '../../store/index.js';
 import { limiterContract } from './limiterContract.js';
 
@@ -189,4 +190,68 @@ describe('SqliteLimiter: gateways on one db', () => {
       store.close();
     }
   });
+
+  it.each([
+    ['sole', true],
+    ['shared', false],
+  ])(
+    'a %s gateway stalled past the staleness limit (taken for gone) counts what the others did when it wakes',
+    async (kind, spooled) => {
+      const file = join(dir, `stalled-${kind}.db`);
+      const compiled = compilePolicyValue({
+        version: '1',
+        default: 'deny',
+        tools: { echo: { limits: [{ window: 'hour', max: 5, scope: 'global' }] } },
+      });
+      if (!compiled.ok) throw new Error('policy');
+      const policy = compiled.policy;
+      const call = { tool: 'echo', args: {}, session: 's', grant: 'g' };
+      const gateway = (id: string, spool = true) => {
+        const store = openStore(file);
+        store.insertSession({ id, startedAt: new Date().toISOString(), transport: 'stdio' });
+        const log = new SessionLog(store, id, { idleMs: 60_000, maxDelayMs: 60_000 });
+        const limiter = new SqliteLimiter(store, {
+          ...(spool && { spool: (n, key, t, keepMs) => log.limit(n, key, t, keepMs), copy: () => log.copy() }),
+          pollMs: 5,
+          handoverMs: 50,
+        });
+        const decideNow = (now: number) => {
+          try {
+            const v = limiter.atomically(() => decide(policy, limiter, call, now)).decision;
+            log.commit();
+            return v;
+          } catch {
+            return 'deny'; // the gateway fails closed
+          }
+        };
+        return { store, limiter, decideNow };
+      };
+      vi.useFakeTimers({ toFake: ['Date'], now: 1_800_000_000_000 });
+      const a = gateway('A', spooled);
+      const b = { current: undefined as ReturnType<typeof gateway> | undefined };
+      try {
+        expect(a.limiter.isSole).toBe(spooled);
+        const t0 = Date.now();
+        expect([0, 1, 2].map((i) => a.decideNow(t0 + i))).toEqual(['allow', 'allow', 'allow']);
+        // A's event loop stalls 16 s (no heartbeat): a second gateway takes it for gone.
+        vi.setSystemTime(t0 + 16_000);
+        b.current = gateway('B');
+        expect(b.current.limiter.isSole).toBe(true);
+        expect([3, 4].map((i) => b.current!.decideNow(t0 + 16_000 + i))).toEqual(['allow', 'allow']);
+        // A wakes with a call to decide: five calls in the hour already, whoever counted them.
+        expect(a.decideNow(t0 + 16_010)).not.toBe('allow');
+        vi.setSystemTime(t0 + 16_100);
+        await new Promise((r) => setTimeout(r, 100)); // both polls run: B hands over
+        expect(a.decideNow(t0 + 16_100)).toBe('throttle');
+        expect(b.current.decideNow(t0 + 16_100)).toBe('throttle');
+        expect(a.limiter.isSole || b.current.limiter.isSole).toBe(false);
+      } finally {
+        vi.useRealTimers();
+        for (const g of [a, b.current]) {
+          g?.limiter.close();
+          g?.store.close();
+        }
+      }
+    },
+  );
 });
