@@ -153,16 +153,32 @@ export const policiesAgree: Property = {
   },
 };
 
+const matched = new WeakMap<DecidedStream, Map<Expectation, number[]>>();
+
+/**
+ * The indexes of the calls of a stream an expectation is about. Remembered per decided stream:
+ * the exploring pass tallies them and the expectation's check reads them, one match per call
+ * (a `when` schema is a full JSON Schema validation).
+ */
+export function matchingCalls(e: Expectation, run: DecidedStream): number[] {
+  let byExpectation = matched.get(run);
+  if (!byExpectation) matched.set(run, (byExpectation = new Map()));
+  let idx = byExpectation.get(e);
+  if (!idx) {
+    idx = [];
+    for (let i = 0; i < run.calls.length; i++) if (matches(e, run.calls[i]!)) idx.push(i);
+    byExpectation.set(e, idx);
+  }
+  return idx;
+}
+
 /** A user expectation as a property, checked against every policy. */
 export function expectationProperty(e: Expectation): Property {
   return {
     id: e.id,
     description: e.text,
     check(policies, run) {
-      const matching: number[] = [];
-      run.calls.forEach((c, i) => {
-        if (matches(e, c)) matching.push(i);
-      });
+      const matching = matchingCalls(e, run);
       for (let p = 0; p < policies.length; p++) {
         const ds = run.decisions[p]!;
         if (e.kind === 'atMost') {

@@ -3,9 +3,9 @@ import { InputError } from '../engine/errors.js';
 import type { Decision, Limiter } from '../engine/types.js';
 import { adversarialStrings } from './adversarial.js';
 import { decideStream, pickDecision } from './decideStream.js';
-import { matches, type Expectation } from './expectations.js';
+import type { Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
-import { propertiesFor, type DecidedStream, type Property } from './properties.js';
+import { matchingCalls, propertiesFor, type DecidedStream, type Property } from './properties.js';
 import { streamArbitrary } from './streamArbitrary.js';
 import { buildToolPool } from './toolPool.js';
 import type { SimCall, SimDecision, SimPolicy, ToolSpec } from './types.js';
@@ -134,7 +134,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
     });
     for (const prop of properties)
       if (!firstFailure.has(prop.id) && prop.check(policies, run)) firstFailure.set(prop.id, streams - 1);
-    for (const e of expectations) for (const c of s) if (matches(e, c)) met.set(e.id, (met.get(e.id) ?? 0) + 1);
+    for (const e of expectations) met.set(e.id, (met.get(e.id) ?? 0) + matchingCalls(e, run).length);
   };
 
   const counterexamples: Counterexample[] = [];
