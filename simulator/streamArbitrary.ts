@@ -1,5 +1,6 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { schemaArbitrary } from './schemaArbitrary.js';
+import { shortestFirst } from './shortestFirst.js';
 import { trafficArbitraries, type Timing, type TrafficParams } from './traffic.js';
 import type { PoolTool, ToolPool } from './toolPool.js';
 import type { SimCall } from './types.js';
@@ -32,7 +33,7 @@ interface Drawn {
  */
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
-  const adv = options.adversarial.length > 0 ? fc.constantFrom(...options.adversarial) : undefined;
+  const adv = options.adversarial.length > 0 ? shortestFirst(options.adversarial) : undefined;
   const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
     const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
     return fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args));
