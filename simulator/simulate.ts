@@ -86,9 +86,14 @@ export function simulationArbitrary(options: SimulateOptions, pool = poolOf(opti
   ]
     .map((x) => x.windowMs)
     .filter((w): w is number => w !== undefined);
+  const atMost = expectations.filter((e) => e.kind === 'atMost');
+  const counted = (tool: string) =>
+    policies.some((p) => p.policy.allToolsLimits.length > 0 || (p.policy.ruleFor(tool)?.limits.length ?? 0) > 0) ||
+    atMost.some((e) => e.matchesTool(tool));
   return streamArbitrary({
     pool,
     windows,
+    counted,
     adversarial: options.adversarial === false ? [] : adversarialStrings(hints, [...targets.literals].sort()),
     maxCalls: options.maxCalls,
   });

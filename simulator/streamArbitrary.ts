@@ -16,6 +16,11 @@ export interface StreamOptions {
   adversarial: readonly string[];
   /** Longest stream drawn (calls). */
   maxCalls?: number;
+  /**
+   * Whether a pool tool is one a rate bound counts (a limit of its rule or of `all_tools`, an
+   * `atMost` expectation): half the streams call only one or two of those.
+   */
+  counted?: (tool: string) => boolean;
 }
 
 interface Drawn {
@@ -34,9 +39,14 @@ interface Drawn {
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
   const adv = options.adversarial.length > 0 ? shortestFirst(options.adversarial) : undefined;
+  const built = new Map<PoolTool, Arbitrary<readonly [string, unknown]>>();
   const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
-    const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
-    return fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args));
+    let arb = built.get(t);
+    if (!arb) {
+      const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
+      built.set(t, (arb = fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args))));
+    }
+    return arb;
   };
   const group = (tools: readonly PoolTool[]) =>
     tools.length === 1 ? callOf(tools[0]!) : fc.oneof(...tools.map(callOf));
@@ -47,17 +57,32 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
       : extra.length === 0
         ? group(primary)
         : fc.oneof({ arbitrary: group(primary), weight: 4 }, { arbitrary: group(extra), weight: 1 });
+  // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
+  const callsOf = (c: Arbitrary<readonly [string, unknown]>) =>
+    fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), c), {
+      maxLength: options.maxCalls ?? 40,
+      size: 'max',
+    });
+  // A rate hole needs several allowed calls of one tool close together: in a stream spread over a
+  // catalog of 13 tools, a tool gets 3 of 40 calls. Half the streams call only one or two of
+  // the tools a rate bound counts, so a wide catalog is tested as hard as a one-tool one.
+  const counted = options.counted ? [...primary, ...extra].filter((t) => options.counted!(t.name)) : [];
+  const calls =
+    counted.length === 0
+      ? callsOf(call)
+      : fc.oneof(
+          callsOf(call),
+          fc
+            .subarray(counted, { minLength: 1, maxLength: Math.min(2, counted.length) })
+            .chain((focus) => callsOf(group(focus))),
+        );
   const drawn: Arbitrary<Drawn> = fc.record({
     traffic: traffic.params,
     grants: fc.array(fc.integer({ min: 0, max: GRANTS.length - 1 }), {
       minLength: MAX_SESSIONS,
       maxLength: MAX_SESSIONS,
     }),
-    // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
-    calls: fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), call), {
-      maxLength: options.maxCalls ?? 40,
-      size: 'max',
-    }),
+    calls,
   });
   return drawn.map((d) => toCalls(d, traffic.times));
 }
