@@ -105,6 +105,18 @@ export function adversarialStrings(hints: SchemaHints, targets: readonly string[
   return [...out];
 }
 
+/**
+ * Adversarial numbers: each bound the schemas set (`maximum: 100`), and one and a half past it
+ * either way, where an off-by-one (`maximum` for `exclusiveMaximum`) lets a value through; then
+ * zero, signs, a fraction, and integers past 2^53 (they lose precision). Plain random numbers
+ * almost never land on a bound. Ascending by size, 0 first (what a counterexample shrinks to).
+ */
+export function adversarialNumbers(hints: SchemaHints): number[] {
+  const out = new Set<number>([0, 1, -1, 0.5, 2 ** 53 + 2, -(2 ** 53) - 2]);
+  for (const b of hints.numbers) for (const d of [0, -1, 1, -0.5, 0.5]) out.add(b + d);
+  return [...out].filter(Number.isFinite).sort((a, b) => Math.abs(a) - Math.abs(b) || a - b);
+}
+
 /** Names an agent might send instead of `name`: case variants, look-alikes, padding. */
 export function nameVariants(name: string): string[] {
   const out = new Set<string>([

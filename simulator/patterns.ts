@@ -1,19 +1,22 @@
 /**
  * What the generators learn from schemas: the literal text regex patterns start with (`^/srv/`
- * → `/srv/`) and the string constants they name. Adversarial values are built around them.
+ * → `/srv/`), the string constants they name and the numeric bounds they set. Adversarial values
+ * are built around them.
  */
 export interface SchemaHints {
   /** Literal prefixes of `pattern`s (anchored or not), e.g. `/srv/`. */
   literals: Set<string>;
   /** String `const`/`enum` values. */
   constants: Set<string>;
+  /** `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` and numeric `const`/`enum` values. */
+  numbers: Set<number>;
 }
 
 export function emptyHints(): SchemaHints {
-  return { literals: new Set(), constants: new Set() };
+  return { literals: new Set(), constants: new Set(), numbers: new Set() };
 }
 
-/** Walks any JSON value (a policy, a schema) and collects hints from every `pattern`, `const`, `enum`. */
+/** Walks any JSON value (a policy, a schema) and collects hints from every `pattern`, `const`, `enum` and numeric bound. */
 export function collectHints(value: unknown, into: SchemaHints = emptyHints(), depth = 0): SchemaHints {
   if (depth > 64 || value === null || typeof value !== 'object') return into;
   if (Array.isArray(value)) {
@@ -27,6 +30,10 @@ export function collectHints(value: unknown, into: SchemaHints = emptyHints(), d
   }
   if (typeof obj.const === 'string') into.constants.add(obj.const);
   if (Array.isArray(obj.enum)) for (const e of obj.enum) if (typeof e === 'string') into.constants.add(e);
+  for (const v of [obj.minimum, obj.maximum, obj.exclusiveMinimum, obj.exclusiveMaximum, obj.const])
+    if (typeof v === 'number' && Number.isFinite(v)) into.numbers.add(v);
+  if (Array.isArray(obj.enum))
+    for (const e of obj.enum) if (typeof e === 'number' && Number.isFinite(e)) into.numbers.add(e);
   for (const v of Object.values(obj)) collectHints(v, into, depth + 1);
   return into;
 }

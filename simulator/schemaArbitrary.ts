@@ -3,6 +3,8 @@ import fc, { type Arbitrary } from 'fast-check';
 export interface SchemaArbitraryOptions {
   /** Strings to mix into every string position (and wrong-type/missing-field cases); none = schema-only. */
   adversarial?: Arbitrary<string> | undefined;
+  /** Numbers to mix into every number and integer position (bounds and their neighbours); none = schema-only. */
+  adversarialNumbers?: Arbitrary<number> | undefined;
   /** Max nesting generated (deeper schemas get `{}` / `[]`). */
   maxDepth?: number;
 }
@@ -29,6 +31,7 @@ const MAX_MIN_CHARS = 4096;
 export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions = {}): Arbitrary<unknown> {
   const maxDepth = options.maxDepth ?? 4;
   const adv = options.adversarial;
+  const advNumbers = options.adversarialNumbers;
   const root = schema;
 
   const build = (s: unknown, depth: number): Arbitrary<unknown> => {
@@ -78,9 +81,9 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
       case 'string':
         return mixStrings(string(node));
       case 'integer':
-        return integer(node);
+        return mixNumbers(integer(node));
       case 'number':
-        return number(node);
+        return mixNumbers(number(node));
       case 'boolean':
         return fc.boolean();
       case 'null':
@@ -121,6 +124,12 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
   const mixStrings = (normal: Arbitrary<unknown>): Arbitrary<unknown> => {
     if (!adv) return normal;
     return fc.oneof({ arbitrary: normal, weight: 3 }, { arbitrary: adv, weight: 2 });
+  };
+
+  /** Schema numbers mixed with adversarial ones (1 in 4): bounds, one past them, fractions. */
+  const mixNumbers = (normal: Arbitrary<number>): Arbitrary<unknown> => {
+    if (!advNumbers) return normal;
+    return fc.oneof({ arbitrary: normal, weight: 3 }, { arbitrary: advNumbers, weight: 1 });
   };
 
   const anyValue = (depth: number): Arbitrary<unknown> => {

@@ -1,7 +1,7 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { InputError } from '../engine/errors.js';
 import type { Decision, Limiter } from '../engine/types.js';
-import { adversarialStrings } from './adversarial.js';
+import { adversarialNumbers, adversarialStrings } from './adversarial.js';
 import { decideStream, pickDecision } from './decideStream.js';
 import type { Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
@@ -80,6 +80,7 @@ export function simulationArbitrary(options: SimulateOptions, pool = poolOf(opti
   for (const t of options.catalog ?? []) collectHints(t.inputSchema, hints);
   const targets = collectHints(expectations.map((e) => e.when));
   for (const l of targets.literals) hints.literals.add(l);
+  for (const n of targets.numbers) hints.numbers.add(n);
   const windows = [
     ...policies.flatMap((p) => [...p.policy.rules.flatMap((r) => r.limits), ...p.policy.allToolsLimits]),
     ...expectations,
@@ -95,6 +96,7 @@ export function simulationArbitrary(options: SimulateOptions, pool = poolOf(opti
     windows,
     counted,
     adversarial: options.adversarial === false ? [] : adversarialStrings(hints, [...targets.literals].sort()),
+    adversarialNumbers: options.adversarial === false ? [] : adversarialNumbers(hints),
     maxCalls: options.maxCalls,
   });
 }

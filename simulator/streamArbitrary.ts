@@ -14,6 +14,8 @@ export interface StreamOptions {
   windows: readonly number[];
   /** Adversarial strings mixed into arguments; empty = arguments from the schemas only. */
   adversarial: readonly string[];
+  /** Adversarial numbers mixed into number and integer arguments; empty = none. */
+  adversarialNumbers?: readonly number[];
   /** Longest stream drawn (calls). */
   maxCalls?: number;
   /**
@@ -39,11 +41,13 @@ interface Drawn {
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
   const adv = options.adversarial.length > 0 ? shortestFirst(options.adversarial) : undefined;
+  const numbers = options.adversarialNumbers ?? [];
+  const advNumbers = numbers.length > 0 ? fc.constantFrom(...numbers) : undefined;
   const built = new Map<PoolTool, Arbitrary<readonly [string, unknown]>>();
   const callOf = (t: PoolTool): Arbitrary<readonly [string, unknown]> => {
     let arb = built.get(t);
     if (!arb) {
-      const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv }));
+      const args = t.schemas.map((s) => schemaArbitrary(s, { adversarial: adv, adversarialNumbers: advNumbers }));
       built.set(t, (arb = fc.tuple(fc.constant(t.name), args.length === 1 ? args[0]! : fc.oneof(...args))));
     }
     return arb;
