@@ -221,13 +221,19 @@ function integer(node: Schema): Arbitrary<number> {
   min = Math.ceil(min);
   max = Math.floor(max);
   if (min > max) return fc.constant(min);
+  // fc.integer draws safe integers only: a range wholly past 2^53 (a 64-bit id) is drawn at its
+  // bound nearest zero, a range that reaches past it is cut at 2^53.
+  if (min > Number.MAX_SAFE_INTEGER) return fc.constant(min);
+  if (max < Number.MIN_SAFE_INTEGER) return fc.constant(max);
+  min = Math.max(min, Number.MIN_SAFE_INTEGER);
+  max = Math.min(max, Number.MAX_SAFE_INTEGER);
   const step = num(node.multipleOf);
   if (step !== undefined && step > 0 && Number.isInteger(step)) {
     const lo = Math.ceil(min / step);
     const hi = Math.floor(max / step);
     if (lo <= hi) return fc.integer({ min: lo, max: hi }).map((k) => k * step);
   }
-  return fc.integer({ min: Math.max(min, Number.MIN_SAFE_INTEGER), max: Math.min(max, Number.MAX_SAFE_INTEGER) });
+  return fc.integer({ min, max });
 }
 
 function number(node: Schema): Arbitrary<number> {

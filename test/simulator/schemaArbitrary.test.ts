@@ -98,6 +98,18 @@ describe('schemaArbitrary', () => {
     }
   });
 
+  it('draws an integer whose bounds are both past 2^53 (a 64-bit id in a tools/list) instead of throwing', () => {
+    for (const schema of [
+      { type: 'integer', minimum: 1e20, maximum: 1e21 },
+      { type: 'integer', minimum: -1e21, maximum: -1e20 },
+      { type: 'integer', exclusiveMinimum: 2 ** 53, maximum: 2 ** 60 },
+    ]) {
+      const values = fc.sample(schemaArbitrary(schema), { numRuns: 5, seed: 1 });
+      expect(values, JSON.stringify(schema)).toHaveLength(5);
+      for (const v of values) expect(Number.isInteger(v)).toBe(true);
+    }
+  });
+
   it('draws plainly from a pattern that matches nothing or repeats past 1,000 (fast-check would hang or crawl)', () => {
     for (const pattern of ['^[^\\s\\S]$', 'a{100000}', '^x[]$']) {
       const values = fc.sample(schemaArbitrary({ type: 'string', pattern }), { numRuns: 5, seed: 1 });
