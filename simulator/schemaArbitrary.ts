@@ -243,7 +243,12 @@ function number(node: Schema): Arbitrary<number> {
   const exMin = num(node.exclusiveMinimum) !== undefined;
   const exMax = num(node.exclusiveMaximum) !== undefined;
   if ((exMin || exMax) && min >= max) return fc.constant(min); // an empty range: still draw something
-  return fc.double({ min, max, minExcluded: exMin, maxExcluded: exMax, noNaN: true, noDefaultInfinity: true });
+  try {
+    return fc.double({ min, max, minExcluded: exMin, maxExcluded: exMax, noNaN: true, noDefaultInfinity: true });
+  } catch {
+    // No double strictly between the bounds (1 < x < 1.0000000000000002): still draw something.
+    return fc.constant(min);
+  }
 }
 
 function typesOf(node: Schema): string[] {

@@ -110,6 +110,11 @@ describe('schemaArbitrary', () => {
     }
   });
 
+  it('draws a number between exclusive bounds with no double between them instead of throwing', () => {
+    const schema = { type: 'number', exclusiveMinimum: 1, exclusiveMaximum: 1.0000000000000002 };
+    expect(fc.sample(schemaArbitrary(schema), { numRuns: 5, seed: 1 })).toHaveLength(5);
+  });
+
   it('draws plainly from a pattern that matches nothing or repeats past 1,000 (fast-check would hang or crawl)', () => {
     for (const pattern of ['^[^\\s\\S]$', 'a{100000}', '^x[]$']) {
       const values = fc.sample(schemaArbitrary({ type: 'string', pattern }), { numRuns: 5, seed: 1 });
