@@ -46,9 +46,11 @@ export function humanReport(report: SimulationReport, ctx: ReportContext): strin
   out.push('properties:');
   for (const p of report.properties) {
     // An expectation no generated call matched held vacuously: it was not tested, and says so.
-    const untested = p.ok && p.calls === 0;
+    // So did one whose bound no stream is long enough to break.
+    const untested = p.ok && (p.calls === 0 || p.untested !== undefined);
+    const why = p.untested ?? 'no generated call matched it';
     out.push(
-      `  ${untested ? '----' : p.ok ? 'ok  ' : 'FAIL'}  ${p.id}: ${p.description}${untested ? ' (untested: no generated call matched it)' : ''}`,
+      `  ${untested ? '----' : p.ok ? 'ok  ' : 'FAIL'}  ${p.id}: ${p.description}${untested ? ` (untested: ${why})` : ''}`,
     );
   }
   for (const cx of report.counterexamples) {

@@ -7,6 +7,7 @@ import type { Expectation } from './expectations.js';
 import { collectHints, emptyHints } from './patterns.js';
 import { matchingCalls, propertiesFor, type DecidedStream, type Property } from './properties.js';
 import { streamArbitrary } from './streamArbitrary.js';
+import { streamSize } from './streamSize.js';
 import { buildToolPool } from './toolPool.js';
 import type { SimCall, SimDecision, SimPolicy, ToolSpec } from './types.js';
 
@@ -52,8 +53,11 @@ export interface SimulationReport {
   /** Streams and calls of the exploring pass (every property is checked on each). */
   streams: number;
   calls: number;
-  /** `calls`, for an expectation: the generated calls it applied to (0: it tested nothing). */
-  properties: { id: string; description: string; ok: boolean; calls?: number }[];
+  /**
+   * `calls`, for an expectation: the generated calls it applied to (0: it tested nothing);
+   * `untested`: why streams this size cannot break it.
+   */
+  properties: { id: string; description: string; ok: boolean; calls?: number; untested?: string }[];
   counterexamples: Counterexample[];
   /** Outcomes per tool under each policy (index = policy index), tools in code-point order. */
   byTool: Map<string, Counts>[];
@@ -91,13 +95,16 @@ export function simulationArbitrary(options: SimulateOptions, pool = poolOf(opti
   const counted = (tool: string) =>
     policies.some((p) => p.policy.allToolsLimits.length > 0 || (p.policy.ruleFor(tool)?.limits.length ?? 0) > 0) ||
     atMost.some((e) => e.matchesTool(tool));
+  const size = streamSize(policies, expectations, options.maxCalls);
   return streamArbitrary({
     pool,
     windows,
     counted,
+    sessions: size.sessions,
+    grants: size.grants,
     adversarial: options.adversarial === false ? [] : adversarialStrings(hints, [...targets.literals].sort()),
     adversarialNumbers: options.adversarial === false ? [] : adversarialNumbers(hints),
-    maxCalls: options.maxCalls,
+    maxCalls: size.maxCalls,
   });
 }
 
@@ -187,6 +194,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
     }
   }
   const failed = new Set(counterexamples.map((c) => c.property));
+  const { untestable } = streamSize(policies, expectations, options.maxCalls);
   return {
     seed: options.seed,
     path: options.path,
@@ -197,6 +205,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
       description: p.description,
       ok: !failed.has(p.id),
       ...(expectations.some((e) => e.id === p.id) && { calls: met.get(p.id) ?? 0 }),
+      ...(untestable.has(p.id) && { untested: untestable.get(p.id) }),
     })),
     counterexamples,
     byTool: byTool.map((m) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))),

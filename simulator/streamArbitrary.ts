@@ -5,8 +5,11 @@ import { trafficArbitraries, type Timing, type TrafficParams } from './traffic.j
 import type { PoolTool, ToolPool } from './toolPool.js';
 import type { SimCall } from './types.js';
 
-export const GRANTS = ['agent-a', 'agent-b', 'agent-c'] as const;
-export const MAX_SESSIONS = 4;
+/** Grant names, `agent-a` … `agent-p`: a stream uses the first few (3 unless a bound needs more). */
+export const GRANTS = [...'abcdefghijklmnop'].map((c) => `agent-${c}`);
+/** Sessions and grants a stream spreads over unless a bound needs more. */
+export const SESSIONS = 4;
+export const GRANT_COUNT = 3;
 
 export interface StreamOptions {
   pool: ToolPool;
@@ -18,6 +21,9 @@ export interface StreamOptions {
   adversarialNumbers?: readonly number[];
   /** Longest stream drawn (calls). */
   maxCalls?: number;
+  /** Sessions (default 4) and grants (default 3, at most GRANTS.length) the calls spread over. */
+  sessions?: number;
+  grants?: number;
   /**
    * Whether a pool tool is one a rate bound counts (a limit of its rule or of `all_tools`, an
    * `atMost` expectation): half the streams call only one or two of those.
@@ -40,6 +46,8 @@ interface Drawn {
  */
 export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
   const traffic = trafficArbitraries(options.windows);
+  const sessions = options.sessions ?? SESSIONS;
+  const grants = Math.min(options.grants ?? GRANT_COUNT, GRANTS.length);
   const adv = options.adversarial.length > 0 ? shortestFirst(options.adversarial) : undefined;
   const numbers = options.adversarialNumbers ?? [];
   const advNumbers = numbers.length > 0 ? fc.constantFrom(...numbers) : undefined;
@@ -63,7 +71,7 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
         : fc.oneof({ arbitrary: group(primary), weight: 4 }, { arbitrary: group(extra), weight: 1 });
   // Per call: timing draws, session index, [tool, args] — a flat tuple, cheap to draw.
   const callsOf = (c: Arbitrary<readonly [string, unknown]>) =>
-    fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: MAX_SESSIONS - 1 }), c), {
+    fc.array(fc.tuple(traffic.tiny, traffic.code, fc.integer({ min: 0, max: sessions - 1 }), c), {
       maxLength: options.maxCalls ?? 40,
       size: 'max',
     });
@@ -82,10 +90,7 @@ export function streamArbitrary(options: StreamOptions): Arbitrary<SimCall[]> {
         );
   const drawn: Arbitrary<Drawn> = fc.record({
     traffic: traffic.params,
-    grants: fc.array(fc.integer({ min: 0, max: GRANTS.length - 1 }), {
-      minLength: MAX_SESSIONS,
-      maxLength: MAX_SESSIONS,
-    }),
+    grants: fc.array(fc.integer({ min: 0, max: grants - 1 }), { minLength: sessions, maxLength: sessions }),
     calls,
   });
   return drawn.map((d) => toCalls(d, traffic.times));

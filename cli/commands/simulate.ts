@@ -46,7 +46,12 @@ export function registerSimulate(program: Command): void {
       .option('--runs <n>', 'streams drawn', positiveInt('--runs'), DEFAULT_RUNS)
       .option('--seed <s>', 'random seed (default: a random one, printed)', int('--seed'))
       .option('--path <p>', 'with --seed: check only the stream a reported counterexample names', pathArg)
-      .option('--max-calls <n>', 'longest stream drawn', positiveInt('--max-calls'), 40)
+      .option(
+        '--max-calls <n>',
+        'longest stream drawn (more when a limit or atMost needs more calls to break)',
+        positiveInt('--max-calls'),
+        40,
+      )
       .option('--no-adversarial', 'arguments from the tool schemas only, no adversarial values')
       .option(
         '--out <file>',
