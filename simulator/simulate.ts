@@ -69,11 +69,7 @@ const zero = (): Counts => ({ calls: 0, allow: 0, deny: 0, throttle: 0, approval
 
 /** What the streams call: the catalog (or the policies' names), and the tools the expectations name. */
 function poolOf(options: SimulateOptions) {
-  return buildToolPool(
-    options.catalog,
-    options.policies,
-    (options.expectations ?? []).map((e) => e.tool),
-  );
+  return buildToolPool(options.catalog, options.policies, options.expectations ?? []);
 }
 
 /** The generator of a simulation: everything it needs is in the options (the seed is a parameter). */

@@ -45,11 +45,26 @@ export function argsSchemasFor(policies: readonly SimPolicy[], name: string): un
 
 const OBJECT = { type: 'object' };
 
-/** A catalog tool's schemas: its input schema, plus what the policies admit (so allowed calls get drawn too). */
-function poolTool(t: ToolSpec, policies: readonly SimPolicy[]): PoolTool {
-  const own = t.inputSchema === undefined ? [] : [t.inputSchema];
-  const admitted = argsSchemasFor(policies, t.name).filter((s) => JSON.stringify(s) !== JSON.stringify(t.inputSchema));
-  const schemas = [...own, ...admitted];
+/** An expectation as the pool sees it: which tools it is about, and its `when` schema (if any). */
+export interface ExpectedCall {
+  tool: string;
+  matchesTool: (tool: string) => boolean;
+  when: unknown;
+}
+
+/**
+ * A tool's schemas: its input schema, plus what the policies admit (so allowed calls get drawn
+ * too) and the `when` schemas of the expectations about it (so the calls they are about get
+ * drawn: `when: {properties: {q: {const: "admin"}}}` names a key and a value nothing else may).
+ */
+function poolTool(t: ToolSpec, policies: readonly SimPolicy[], expected: readonly ExpectedCall[]): PoolTool {
+  const out = new Map<string, unknown>();
+  if (t.inputSchema !== undefined) out.set(JSON.stringify(t.inputSchema), t.inputSchema);
+  for (const s of argsSchemasFor(policies, t.name)) if (!out.has(JSON.stringify(s))) out.set(JSON.stringify(s), s);
+  for (const e of expected)
+    if (e.when !== undefined && e.matchesTool(t.name) && !out.has(JSON.stringify(e.when)))
+      out.set(JSON.stringify(e.when), e.when);
+  const schemas = [...out.values()];
   return { name: t.name, schemas: schemas.length > 0 ? schemas : [OBJECT] };
 }
 
@@ -92,12 +107,12 @@ export function namesFromKeys(keys: readonly string[]): string[] {
 export function buildToolPool(
   catalog: readonly ToolSpec[] | undefined,
   policies: readonly SimPolicy[],
-  /** The tools the expectations name (names or globs): called too, else an expectation may test nothing. */
-  expected: readonly string[] = [],
+  /** The expectations: the tools they name are called too (else one may test nothing), with their `when`s. */
+  expected: readonly ExpectedCall[] = [],
 ): ToolPool {
-  const keys = [...new Set([...policies.flatMap(policyKeys), ...expected])];
-  const fromPolicy = namesFromKeys(keys).map((name) => poolTool({ name }, policies));
-  const primary = catalog && catalog.length > 0 ? catalog.map((t) => poolTool(t, policies)) : fromPolicy;
+  const keys = [...new Set([...policies.flatMap(policyKeys), ...expected.map((e) => e.tool)])];
+  const fromPolicy = namesFromKeys(keys).map((name) => poolTool({ name }, policies, expected));
+  const primary = catalog && catalog.length > 0 ? catalog.map((t) => poolTool(t, policies, expected)) : fromPolicy;
   const known = new Set(primary.map((t) => t.name));
   const extra: PoolTool[] = [];
   const variants = new Set<string>();

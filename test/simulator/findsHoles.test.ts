@@ -115,12 +115,30 @@ describe('simulate calls what the expectations and overlapping globs name', () =
     }
   });
 
+  it('a value an expectation names (const, enum) is drawn where a string goes', () => {
+    for (const seed of [1, 2, 3]) {
+      const report = sim(
+        { version: '1', default: 'allow', tools: { search: {} } },
+        {
+          expect: [
+            { tool: 'search', when: { properties: { q: { const: 'admin' } }, required: ['q'] }, never: 'allow' },
+            { tool: 'search', when: { properties: { r: { enum: ['root'] } }, required: ['r'] }, never: 'allow' },
+          ],
+        },
+        seed,
+      );
+      const args = report.counterexamples.map((c) => c.calls[c.highlight[0]!]!.args);
+      expect(args, `seed ${seed}`).toEqual([{ q: 'admin' }, { r: 'root' }]);
+    }
+  });
+
   it('says which expectations no generated call matched (they tested nothing)', () => {
     const report = sim(
       { version: '1', default: 'deny', tools: { a: {} } },
       {
         expect: [
-          { tool: 'a', when: { required: ['nope'] }, never: 'allow' },
+          // No arguments satisfy `not: {}`: nothing drawn can match it.
+          { tool: 'a', when: { not: {} }, never: 'allow' },
           { tool: 'a', never: 'deny' },
         ],
       },
