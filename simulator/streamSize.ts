@@ -4,7 +4,7 @@ import { GRANTS, GRANT_COUNT, SESSIONS } from './streamArbitrary.js';
 import type { SimPolicy } from './types.js';
 
 /** Streams never grow past this many calls: a limit of 100,000 a day cannot be broken by drawing. */
-export const MAX_STREAM_CALLS = 1000;
+export const MAX_STREAM_CALLS = 300;
 
 export interface StreamSize {
   maxCalls: number;

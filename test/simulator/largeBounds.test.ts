@@ -9,7 +9,7 @@ const catalog = [
   },
 ];
 
-function run(tools: object, expect: object[], seed: number) {
+function run(tools: object, expect: object[], seed: number, onDecided?: (calls: number) => void) {
   const doc = { version: '1', default: 'allow', tools };
   const compiled = compilePolicyValue(doc);
   if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
@@ -20,6 +20,7 @@ function run(tools: object, expect: object[], seed: number) {
     expectations: parseExpectations('e.json', JSON.stringify({ expect })),
     runs: 100,
     seed,
+    onDecided,
   });
   return { report, text: humanReport(report, { policies, command: 'mcp-replay simulate', catalog: 'test' }) };
 }
@@ -46,6 +47,19 @@ describe('a bound larger than a default stream can break', () => {
       expect(cx, `seed ${seed}`).toBeDefined();
       expect(new Set(cx!.highlight.map((i) => cx!.calls[i]!.session)).size).toBeGreaterThanOrEqual(6);
     }
+  });
+
+  it('shrinking a counterexample of hundreds of calls stops within a budget of decided calls', () => {
+    // Every candidate of a shrink decides its whole stream: unbounded, a 201-call counterexample
+    // took tens of millions of decided calls (minutes).
+    let decided = 0;
+    const { report } = run({}, [{ tool: 'get-sum', atMost: 200, per: 'hour' }], 1, (n) => {
+      decided += n;
+      if (decided > 2_000_000) throw new Error(`${decided} calls decided`);
+    });
+    const cx = report.counterexamples.find((c) => c.property === 'expect[0]');
+    expect(cx).toBeDefined();
+    expect(cx!.highlight).toHaveLength(201);
   });
 
   it('a bound past what streams can hold is reported untested, not ok', () => {
