@@ -62,7 +62,7 @@ const GENERIC = [
 /**
  * Adversarial strings for this policy: generic attacks (traversal, shell metacharacters, NUL,
  * very long) and, for every literal a pattern starts with (`/srv/`), values that pass a naive
- * prefix check but escape it (`/srv/../etc/passwd`, `/srv-evil/x`), case and look-alike variants.
+ * prefix check but escape it (`/srv/../etc/passwd`, `/srv/..`, `/srv-evil/x`), case and look-alike variants.
  * `targets` are paths the traversals aim at (sensitive files, plus literals from expectations).
  * A fixed order: the same hints give the same list.
  */
@@ -74,6 +74,9 @@ export function adversarialStrings(hints: SchemaHints, targets: readonly string[
   for (const lit of [...hints.literals].sort()) {
     const base = lit.endsWith('/') ? lit : `${lit}/`;
     out.add(lit);
+    // The folder itself and its parent as a last segment: `^/tmp/x/[^/]+$` admits both.
+    out.add(`${base}.`);
+    out.add(`${base}..`);
     for (const aim of aims) {
       const rel = aim.replace(/^\/+/, '');
       out.add(`${base}../${rel}`);

@@ -115,6 +115,23 @@ describe('simulate calls what the expectations and overlapping globs name', () =
     }
   });
 
+  it('a pattern that admits any last segment (^/tmp/x/[^/]+$) lets /tmp/x/.. (the parent) through: found', () => {
+    const policy = {
+      version: '1',
+      default: 'deny',
+      tools: { write_file: { args: { properties: { path: { type: 'string', pattern: '^/tmp/x/[^/]+$' } } } } },
+    };
+    const inside = { properties: { path: { not: { pattern: '^/tmp/x/(?!\\.\\.?$)[^/]+$' } } }, required: ['path'] };
+    for (const seed of [1, 2, 3]) {
+      const [cx] = sim(
+        policy,
+        { expect: [{ tool: 'write_file', when: inside, never: 'allow' }] },
+        seed,
+      ).counterexamples;
+      expect(cx?.calls[cx.highlight[0]!]!.args, `seed ${seed}`).toEqual({ path: '/tmp/x/.' });
+    }
+  });
+
   it('a value an expectation names (const, enum) is drawn where a string goes', () => {
     for (const seed of [1, 2, 3]) {
       const report = sim(
