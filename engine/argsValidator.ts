@@ -29,8 +29,9 @@ export function compileArgsSchema(schema: unknown): ArgsValidator {
     validate = ajv.compile(schema as object);
   } finally {
     // The compiled function stands alone: forget the schema, so a reloaded policy with the same
-    // `$id` compiles again and a long-running gateway does not keep every old version.
-    ajv.removeSchema(schema as object);
+    // `$id` compiles again and a long-running gateway does not keep every old version. (A
+    // boolean schema, `true` or `false`, is kept by no one: ajv refuses to remove one.)
+    if (typeof schema === 'object' && schema !== null) ajv.removeSchema(schema);
   }
   return (args) => {
     if (validate(args ?? {})) return undefined;
@@ -54,6 +55,9 @@ function describe(e: ErrorObject | undefined): string {
   const name = (e as ErrorObject & { propertyName?: string }).propertyName;
   if (name !== undefined) {
     return `argument name ${path === '' ? name : `${path}.${name}`} ${e.message ?? 'is invalid'}`;
+  }
+  if (e.keyword === 'false schema') {
+    return path === '' ? 'the args schema allows no arguments (false)' : `argument ${path} is not allowed`;
   }
   if (e.keyword === 'not') return `argument ${path || '(arguments)'} matches a forbidden schema`;
   return `argument ${path || '(arguments)'} ${e.message ?? 'is invalid'}`;

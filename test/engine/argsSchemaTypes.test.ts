@@ -81,3 +81,32 @@ describe('policy keys and reasons a review found wrong', () => {
     );
   });
 });
+
+describe('boolean args schemas (JSON Schema allows true and false, and so does the policy format)', () => {
+  const compile = (tools: object) => {
+    const r = compilePolicyValue({ version: '1', default: 'deny', tools });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return r.policy;
+  };
+  const decideOn = (policy: ReturnType<typeof compile>, tool: string, args: unknown) =>
+    decide(policy, new MemoryLimiter(), { tool, args, session: 's', grant: 'g' }, 0);
+
+  it('args: true allows any arguments, args: false denies every call, saying why', () => {
+    const policy = compile({ any: { args: true }, none: { args: false } });
+    expect(decideOn(policy, 'any', { x: 1 }).decision).toBe('allow');
+    expect(decideOn(policy, 'none', {})).toMatchObject({
+      decision: 'deny',
+      rule: 'tools.none.args',
+      reason: 'the args schema allows no arguments (false)',
+    });
+  });
+
+  it('a false subschema names the argument it refuses', () => {
+    const policy = compile({ t: { args: { properties: { force: false } } } });
+    expect(decideOn(policy, 't', { bucket: 'b' }).decision).toBe('allow');
+    expect(decideOn(policy, 't', { force: true })).toMatchObject({
+      decision: 'deny',
+      reason: 'argument force is not allowed',
+    });
+  });
+});
