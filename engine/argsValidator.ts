@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { schemaWhere, type SchemaWhere } from './schemaWhere.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -27,6 +28,8 @@ export function compileArgsSchema(schema: unknown): ArgsValidator {
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema as object);
+  } catch (err) {
+    throw new ArgsSchemaError(schemaWhere(schema, err, ajv.errors));
   } finally {
     // The compiled function stands alone: forget the schema, so a reloaded policy with the same
     // `$id` compiles again and a long-running gateway does not keep every old version. (A
@@ -73,7 +76,21 @@ function pointerToPath(pointer: string): string {
     .join('');
 }
 
+/** An `args` schema ajv refused, and where in the schema (path parts below it). */
+export class ArgsSchemaError extends Error {
+  readonly path: readonly PropertyKey[];
+  constructor(where: SchemaWhere) {
+    super(where.message);
+    this.path = where.path;
+  }
+}
+
 /** Why ajv refused a schema, as a policy author reads it (its `unknown format "x" ignored` is refused, not ignored). */
 export function schemaError(err: unknown): string {
-  return (err as Error).message.replace(/ ignored in schema at path /, ' at ');
+  return (err as Error).message;
+}
+
+/** Where below the schema the refusal points (none known: the schema itself). */
+export function schemaErrorPath(err: unknown): readonly PropertyKey[] {
+  return err instanceof ArgsSchemaError ? err.path : [];
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ArgsValidator } from './argsValidator.js';
-import { compileArgsSchema, schemaError } from './argsValidator.js';
+import { compileArgsSchema, schemaError, schemaErrorPath } from './argsValidator.js';
 import { globToRegExp, globsOverlap, isGlob, literalLength } from './glob.js';
 import { jsonPath } from './jsonPath.js';
 import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
@@ -184,7 +184,7 @@ function compile(text: string): CompileResult {
       try {
         args = compileArgsSchema(spec.args);
       } catch (err) {
-        errors.push(at([...parts, 'args'], `invalid JSON Schema: ${schemaError(err)}`));
+        errors.push(at([...parts, 'args', ...schemaErrorPath(err)], `invalid JSON Schema: ${schemaError(err)}`));
       }
     }
     const path = jsonPath(parts);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compileArgsSchema, schemaError, type ArgsValidator } from '../engine/argsValidator.js';
+import { compileArgsSchema, schemaError, schemaErrorPath, type ArgsValidator } from '../engine/argsValidator.js';
 import { InputError } from '../engine/errors.js';
 import { globToRegExp, isGlob } from '../engine/glob.js';
 import { jsonPath } from '../engine/jsonPath.js';
@@ -93,7 +93,7 @@ export function parseExpectations(file: string, text: string): Expectation[] {
       try {
         matchesArgs = compileArgsSchema(e.when);
       } catch (err) {
-        fail(['expect', i, 'when'], `invalid JSON Schema: ${schemaError(err)}`);
+        fail(['expect', i, 'when', ...schemaErrorPath(err)], `invalid JSON Schema: ${schemaError(err)}`);
       }
     }
     const re = isGlob(e.tool) ? globToRegExp(e.tool) : undefined;

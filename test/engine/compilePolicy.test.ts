@@ -74,7 +74,7 @@ describe('compilePolicy', () => {
       expect.stringContaining('tools.a.action: expected "allow"|"deny"|"require_approval"'),
     ]);
     expect(errors(compilePolicyValue({ ...base, tools: { a: { args: { type: 'strnig' } } } }))).toEqual([
-      expect.stringContaining('tools.a.args: invalid JSON Schema'),
+      expect.stringContaining('tools.a.args.type: invalid JSON Schema'),
     ]);
     expect(errors(compilePolicyValue({ version: 2, default: 'deny' }))).toEqual([
       expect.stringContaining('version: expected "1"'),
@@ -87,6 +87,35 @@ describe('compilePolicy', () => {
     ]);
     expect(errors(compilePolicyValue({ ...base, tools: { '': {} } }))).toEqual([
       expect.stringMatching(/tools\[""\]: tool keys must not be empty$/),
+    ]);
+  });
+
+  it('points an invalid args schema at the keyword inside it: line, column and JSON path', () => {
+    // A schema of many properties: the error must say which one, not just "tools.t.args".
+    const at = (inner: object) =>
+      errors(compilePolicy(JSON.stringify({ ...base, tools: { t: { args: { properties: inner } } } }, null, 2)));
+    const props = (bad: object) => ({ bucket: { type: 'string' }, key: bad });
+    expect(at(props({ type: 'string', patern: '^reports/' }))).toEqual([
+      'p.json:13:13: tools.t.args.properties.key.patern: invalid JSON Schema: unknown keyword "patern"',
+    ]);
+    expect(at(props({ type: 'string', pattern: '(' }))).toEqual([
+      'p.json:13:13: tools.t.args.properties.key.pattern: invalid JSON Schema: Invalid regular expression: /(/u: Unterminated group',
+    ]);
+    expect(at(props({ type: 'string', maxLength: -1 }))).toEqual([
+      'p.json:13:13: tools.t.args.properties.key.maxLength: invalid JSON Schema: must be >= 0',
+    ]);
+    expect(at(props({ type: 'strnig' }))).toEqual([
+      'p.json:12:13: tools.t.args.properties.key.type: invalid JSON Schema: must be equal to one of the allowed values (array, boolean, integer, null, number, object, string)',
+    ]);
+    expect(at(props({ type: 'string', format: 'bucket-name' }))).toEqual([
+      'p.json:13:13: tools.t.args.properties.key.format: invalid JSON Schema: unknown format "bucket-name"',
+    ]);
+    expect(at(props({ $ref: '#/$defs/nope' }))).toEqual([
+      "p.json:12:13: tools.t.args.properties.key.$ref: invalid JSON Schema: can't resolve reference #/$defs/nope from id #",
+    ]);
+    // A pattern under patternProperties is a key: the path names it.
+    expect(at({ x: { anyOf: [{ type: 'string' }, { patternProperties: { '[': {} } }] } })).toEqual([
+      'p.json:15:19: tools.t.args.properties.x.anyOf[1].patternProperties["["]: invalid JSON Schema: Invalid regular expression: /[/u: Unterminated character class',
     ]);
   });
 

@@ -54,7 +54,7 @@ describe('--expect files', () => {
     expect(bad({ tool: 'a', never: 'allow', always: 'deny' })).toMatch(/exactly one of/);
     expect(bad({ tool: 'a', never: 'allow', whn: {} })).toMatch(/expect\[0\]\.whn: unknown field/);
     expect(bad({ tool: 'a', never: 'allow', when: { properties: { p: { patern: 'x' } } } })).toMatch(
-      /expect\[0\]\.when: invalid JSON Schema: /,
+      /^e\.json:9:13: expect\[0\]\.when\.properties\.p\.patern: invalid JSON Schema: unknown keyword "patern"$/,
     );
     expect(errorOf(() => parseExpectations('e.json', '[]'))).toMatch(/^e\.json:1:1: \(root\): expected an object/);
   });
