@@ -45,7 +45,8 @@ export function registerReplay(program: Command): void {
       });
       const out = new Output();
       const summary = new ReplaySummary(policy);
-      const widths = [10, 12, 24, 9];
+      // RULE: the entry, limit or `default` that decided (a custom reason does not say which).
+      const widths = [10, 12, 24, 9, 24];
       const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
       liveOf = liveDecisions(() => (opened ? db.get() : undefined));
@@ -53,7 +54,7 @@ export function registerReplay(program: Command): void {
       let changedCalls = 0;
       // The versions of the policy that decided live: more than one when it was reloaded while running.
       const liveVersions = new Map<string, number>();
-      if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'REASON'], widths));
+      if (!opts.json && !opts.quiet) out.line(row(['TIME', 'SESSION', 'TOOL', 'DECISION', 'RULE', 'REASON'], widths));
       for (const d of dryRun(policy, timeline(measured.sources, { grant: opts.grant }), {
         assumeApproval: opts.assumeApproval,
       })) {
@@ -105,6 +106,7 @@ export function registerReplay(program: Command): void {
                 visible(shortId(call.session)),
                 visible(call.tool),
                 verdict.decision,
+                visible(verdict.rule),
                 visible(reason),
               ],
               widths,

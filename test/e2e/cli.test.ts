@@ -311,6 +311,29 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     expect(first!.indexOf('allow')).toBe(header!.indexOf('DECISION'));
   });
 
+  it("replay's table names the rule that decided each call (a custom reason does not say which entry)", () => {
+    const policy = tempFile(
+      'p.json',
+      JSON.stringify({
+        version: '1',
+        default: 'deny',
+        tools: {
+          'delete_*': { action: 'require_approval', reason: 'destructive' },
+          '*_object': { action: 'deny', reason: 'destructive' },
+        },
+      }),
+    );
+    const rowOf = (tool: string) => {
+      const [header, ...rows] = runCli(['replay', '--policy', policy, oneCallSession(tool)]).stdout.split('\n');
+      const at = header!.indexOf('RULE');
+      expect(at).toBeGreaterThan(header!.indexOf('DECISION'));
+      return rows[0]!.slice(at);
+    };
+    expect(rowOf('delete_object')).toMatch(/^tools\.delete_\*\s+destructive$/);
+    expect(rowOf('put_object')).toMatch(/^tools\.\*_object\s+destructive$/);
+    expect(rowOf('list_buckets')).toMatch(/^default\s+no rule for tool list_buckets; default deny$/);
+  });
+
   it('replays several sessions as one timeline', () => {
     const copy = tempFile('copy.jsonl', sessionAs('copy-of-seed'));
     const r = runCli(['replay', '--policy', SEED, SESSION, copy]);

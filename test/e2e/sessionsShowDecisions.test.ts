@@ -126,7 +126,7 @@ describe('an enforced session in sessions show and replay', () => {
         },
       ],
     ]);
-    expect(replayHuman.stdout).toMatch(/get-env\s+allow\s+allowed by tools\.get-env \[live: deny\]\n/);
+    expect(replayHuman.stdout).toMatch(/get-env\s+allow\s+tools\.get-env\s+allowed by tools\.get-env \[live: deny\]\n/);
     expect(replayHuman.stdout).toContain('3 calls were enforced live; 1 decided differently by this policy');
     const lines = human.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('SEQ'))).toMatch(/^SEQ\s+T \(s\)\s+CALL\s+LATENCY\s+POLICY\s+OUTCOME$/);
