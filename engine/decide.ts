@@ -154,3 +154,18 @@ function finish(
 export function applyCharges(limiter: Limiter, charges: readonly Charge[], now: number): void {
   for (let i = 0; i < charges.length; i++) limiter.record(charges[i]!.key, now, charges[i]!.windowMs);
 }
+
+/**
+ * Fail closed: the verdict when the engine or the db threw while deciding (arguments nested
+ * deeper than a recursive `args` schema's validator can recurse, a locked db). The gateway
+ * answers it, and replay decides it too, so a dry-run gives the decision the gateway gave.
+ */
+export function failClosed(err: unknown): Verdict & { decision: 'deny' } {
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    decision: 'deny',
+    reason: `mcp-replay could not decide this call (${message}); denied to fail closed`,
+    rule: 'fail-closed',
+    charges: NO_CHARGES,
+  };
+}

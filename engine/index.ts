@@ -11,7 +11,7 @@ export {
   type PolicyProblem,
   type Scope,
 } from './compilePolicy.js';
-export { decide, applyCharges, type DecideOptions } from './decide.js';
+export { decide, applyCharges, failClosed, type DecideOptions } from './decide.js';
 export { MemoryLimiter } from './slidingWindow.js';
 export { parseWindow, describeWindow } from './window.js';
 export { globToRegExp, isGlob } from './glob.js';

@@ -1,4 +1,4 @@
-import { decide } from '../engine/decide.js';
+import { decide, failClosed } from '../engine/decide.js';
 import type { Policy } from '../engine/compilePolicy.js';
 import { MemoryLimiter } from '../engine/slidingWindow.js';
 import type { Decision, Limiter, Verdict } from '../engine/types.js';
@@ -32,7 +32,13 @@ export function* dryRun(
  * ends as the gateway would end it on a timeout — denied, consuming nothing.
  */
 export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, assume: 'grant' | 'deny'): Verdict {
-  const verdict = decide(policy, limiter, call, call.at, { consumeOnApproval: assume === 'grant' });
+  let verdict: Verdict;
+  try {
+    verdict = decide(policy, limiter, call, call.at, { consumeOnApproval: assume === 'grant' });
+  } catch (err) {
+    // What the gateway answers when deciding throws (it consumes nothing): one call, not the run.
+    return failClosed(err);
+  }
   if (assume === 'grant' || verdict.decision !== 'approval') return verdict;
   return {
     ...verdict,

@@ -90,16 +90,8 @@ export function approvalDenied(v: Verdict, why: string): Denial {
   return { decision: 'deny', reason: `${v.reason}: ${why}`, rule: v.rule, charges: [] };
 }
 
-/** Fail closed: the verdict when the engine or the db threw while deciding. */
-export function failClosed(err: unknown): Denial {
-  const message = err instanceof Error ? err.message : String(err);
-  return {
-    decision: 'deny',
-    reason: `mcp-replay could not decide this call (${message}); denied to fail closed`,
-    rule: 'fail-closed',
-    charges: [],
-  };
-}
+/** Fail closed: the verdict when the engine or the db threw while deciding (replay's too). */
+export { failClosed } from '../../engine/decide.js';
 
 /** A JSON-RPC error for a message rejected before any policy applies (malformed, a bypass attempt). */
 export function rejection(id: AnswerId | null, code: number, message: string): Answer<JSONRPCErrorResponse> {

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicyValue } from '../../engine/index.js';
@@ -24,5 +26,38 @@ describe('dryRun --assume-approval', () => {
   it('deny: nobody approves, so the calls end denied and consume nothing (no throttle)', () => {
     const d = decisions('deny');
     expect(d).toEqual(Array(15).fill('deny'));
+  });
+});
+
+describe('dryRun when the engine throws on a call', () => {
+  it('denies that call as the gateway does (fail closed) and goes on with the next', () => {
+    // A recursive args schema and arguments nested deeper than its validator can recurse: the
+    // gateway answers `rule: fail-closed`; replay must decide the same, not abort the whole run.
+    const r = compilePolicyValue({
+      version: '1',
+      default: 'deny',
+      tools: {
+        t: {
+          args: {
+            $defs: { n: { type: ['object', 'integer'], additionalProperties: { $ref: '#/$defs/n' } } },
+            $ref: '#/$defs/n',
+          },
+        },
+      },
+    });
+    if (!r.ok) throw new Error('policy');
+    const depth = 20_000;
+    const deep = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const call = (id: number, args: string) =>
+      `{"type":"message","seq":${id},"t":${id * 1000},"dir":"c2s","msg":{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"t","arguments":${args}}}}`;
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-dryrun-'));
+    const file = join(dir, 'deep.jsonl');
+    writeFileSync(file, [call(0, deep), call(1, '{"a":{"b":1}}')].join('\n') + '\n');
+    const verdicts = [...dryRun(r.policy, timeline([jsonlSource(file)]))].map((d) => d.verdict);
+    expect(verdicts.map((v) => [v.decision, v.rule])).toEqual([
+      ['deny', 'fail-closed'],
+      ['allow', 'tools.t'],
+    ]);
+    expect(verdicts[0]!.reason).toMatch(/^mcp-replay could not decide this call \(.+\); denied to fail closed$/);
   });
 });
