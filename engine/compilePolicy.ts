@@ -221,6 +221,15 @@ function compile(text: string): CompileResult {
     }
   }
 
+  for (const rule of rules) {
+    const odd = unusualCharacter(rule.key);
+    if (odd) warnings.push(at(['tools', rule.key], `the key holds ${odd}, ${UNUSUAL}`));
+  }
+  for (const [i, pattern] of (file.hide ?? []).entries()) {
+    const odd = unusualCharacter(pattern);
+    if (odd) warnings.push(at(['hide', i], `the entry holds ${odd}, ${UNUSUAL}`));
+  }
+
   const hide: HideEntry[] = (file.hide ?? []).map((pattern, i) => {
     const re = isGlob(pattern) ? globToRegExp(pattern) : undefined;
     return { pattern, path: `hide[${i}]`, matches: re ? (t) => re.test(t) : (t) => t === pattern };
@@ -267,6 +276,29 @@ function compile(text: string): CompileResult {
     hiddenBy,
   };
   return { ok: true, policy, warnings };
+}
+
+const UNUSUAL = 'which MCP tool names do not: a typo? only a tool named exactly so matches';
+
+/**
+ * The first character of a tool key (or hide entry) that MCP tool names do not hold and a typo
+ * or a paste easily does: whitespace (`"delete_* "`), an invisible character, a non-ASCII letter
+ * (a Cyrillic `е`). Such a key matches no tool the server lists: under `default: allow` a deny
+ * rule silently gone. Printable ASCII (`/`, `:`, `@` of some servers' names) is not questioned.
+ */
+function unusualCharacter(key: string): string | undefined {
+  const m = /[^\x21-\x7e]/u.exec(key);
+  if (!m) return undefined;
+  const ch = m[0];
+  const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const kind = /\s/u.test(ch)
+    ? ch === ' '
+      ? 'a space'
+      : 'whitespace'
+    : /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch)
+      ? 'an invisible character'
+      : 'a non-ASCII character';
+  return `${kind} (${code})`;
 }
 
 /** Gives every limit the longest window among the limits sharing its counter and scope. */

@@ -164,6 +164,33 @@ describe('compilePolicy', () => {
     expect(disjoint.ok && disjoint.warnings).toEqual([]);
   });
 
+  it('warns about a tool key or hide entry with a space, an invisible or a non-ASCII character (a typo that matches nothing)', () => {
+    // Under default allow, "delete_* " (a trailing space) denies nothing: the deny rule is silently gone.
+    const text = JSON.stringify(
+      {
+        version: '1',
+        default: 'allow',
+        tools: { 'delete_* ': { action: 'deny' }, 'put\u200bobject': { action: 'deny' }, get_object: {} },
+        hide: ['s\u0435cret_*'],
+      },
+      null,
+      2,
+    );
+    const r = compilePolicy(text);
+    if (!r.ok) throw new Error('should compile');
+    expect(r.warnings.map((w) => formatProblem('p.json', w))).toEqual([
+      'p.json:5:5: tools["delete_* "]: the key holds a space (U+0020), which MCP tool names do not: a typo? only a tool named exactly so matches',
+      'p.json:8:5: tools.put\u200bobject: the key holds an invisible character (U+200B), which MCP tool names do not: a typo? only a tool named exactly so matches',
+      'p.json:14:5: hide[0]: the entry holds a non-ASCII character (U+0435), which MCP tool names do not: a typo? only a tool named exactly so matches',
+    ]);
+    // Names as MCP writes them, globs and the characters servers use besides (/ : @) warn of nothing.
+    const plain = compilePolicyValue({
+      ...base,
+      tools: { 'fs/read_file': {}, 'aws.s3:get-object@v2': {}, 'x_?*': {} },
+    });
+    expect(plain.ok && plain.warnings).toEqual([]);
+  });
+
   it('prefers an exact key, then the longest literal glob', () => {
     const r = compilePolicyValue({
       ...base,
