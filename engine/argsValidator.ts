@@ -62,8 +62,24 @@ function describe(e: ErrorObject | undefined): string {
   if (e.keyword === 'false schema') {
     return path === '' ? 'the args schema allows no arguments (false)' : `argument ${path} is not allowed`;
   }
+  // Ajv says "must be equal to constant": the reviewer (and the agent) must see what it is.
+  if (e.keyword === 'const') {
+    return `argument ${path || '(arguments)'} must be ${shown((e.params as { allowedValue: unknown }).allowedValue)}`;
+  }
+  if (e.keyword === 'enum') {
+    const values = (e.params as { allowedValues: unknown[] }).allowedValues;
+    const listed = values.slice(0, 5).map(shown).join(', ');
+    const more = values.length > 5 ? `, … (${values.length} values)` : '';
+    return `argument ${path || '(arguments)'} must be one of ${listed}${more}`;
+  }
   if (e.keyword === 'not') return `argument ${path || '(arguments)'} matches a forbidden schema`;
   return `argument ${path || '(arguments)'} ${e.message ?? 'is invalid'}`;
+}
+
+/** A schema's value in a reason: JSON, cut short (a reason is one line). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 function pointerToPath(pointer: string): string {

@@ -110,3 +110,22 @@ describe('boolean args schemas (JSON Schema allows true and false, and so does t
     });
   });
 });
+
+describe('reasons of const and enum denials', () => {
+  it('say what the argument must be (ajv says only "equal to constant")', () => {
+    const r = compilePolicyValue({
+      version: '1',
+      default: 'deny',
+      tools: {
+        get_object: { args: { properties: { bucket: { const: 'team-data' }, region: { enum: ['eu-west-1', 1] } } } },
+        many: { args: { properties: { b: { enum: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] } } } },
+      },
+    });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const reason = (tool: string, args: unknown) =>
+      decide(r.policy, new MemoryLimiter(), { tool, args, session: 's', grant: 'g' }, 0).reason;
+    expect(reason('get_object', { bucket: 'other' })).toBe('argument bucket must be "team-data"');
+    expect(reason('get_object', { region: 'us-east-1' })).toBe('argument region must be one of "eu-west-1", 1');
+    expect(reason('many', { b: 'z' })).toBe('argument b must be one of "a", "b", "c", "d", "e", … (7 values)');
+  });
+});
