@@ -5,7 +5,8 @@ import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
 import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
-import { row, shortId, table, visible } from '../../engine/visible.js';
+import { displayWidth, row, shortId, table, visible } from '../../engine/visible.js';
+import type { Policy } from '../../engine/compilePolicy.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 
 interface ReplayOptions extends CommonOptions {
@@ -45,8 +46,9 @@ export function registerReplay(program: Command): void {
       });
       const out = new Output();
       const summary = new ReplaySummary(policy);
-      // RULE: the entry, limit or `default` that decided (a custom reason does not say which).
-      const widths = [10, 12, 24, 9, 24];
+      // RULE: the entry, limit or `default` that decided (a custom reason does not say which),
+      // as wide as the policy's longest rule path (up to 40 columns), so its rows stay aligned.
+      const widths = [10, 12, 24, 9, Math.min(40, longestRulePath(policy))];
       const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
       liveOf = liveDecisions(() => (opened ? db.get() : undefined));
@@ -159,6 +161,19 @@ export function registerReplay(program: Command): void {
       db.close();
     }
   });
+}
+
+/** The display width of the longest rule path a verdict of `policy` can name (at least RULE's and `fail-closed`'s). */
+function longestRulePath(policy: Policy): number {
+  let widest = 'fail-closed'.length;
+  const see = (path: string) => (widest = Math.max(widest, displayWidth(visible(path))));
+  for (const h of policy.hide) see(h.path);
+  for (const r of policy.rules) {
+    see(r.args ? r.argsPath : r.path);
+    for (const l of r.limits) see(l.path);
+  }
+  for (const l of policy.allToolsLimits) see(l.path);
+  return widest;
 }
 
 /** `--policy` once: a second one would silently win (`diff` compares two). */

@@ -334,6 +334,19 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     expect(rowOf('list_buckets')).toMatch(/^default\s+no rule for tool list_buckets; default deny$/);
   });
 
+  it("replay's RULE column is as wide as the policy's longest rule path: a limit's rows stay aligned", () => {
+    const r = runCli(['replay', '--policy', SEED, SESSION]);
+    const [header, ...rows] = r.stdout.split('\n');
+    const throttled = rows.find((l) => l.includes(' throttle '))!;
+    const allowed = rows.find((l) => l.includes(' allow '))!;
+    expect(throttled.indexOf('tools.invoke_agent_runtime.limits[0]')).toBe(header!.indexOf('RULE'));
+    // The reason starts under REASON in both rows (after the widest rule of the policy).
+    expect(throttled.indexOf(': at most') - 'tools.invoke_agent_runtime.limits[0]'.length).toBe(
+      header!.indexOf('REASON'),
+    );
+    expect(allowed.indexOf('allowed by')).toBe(header!.indexOf('REASON'));
+  });
+
   it('replays several sessions as one timeline', () => {
     const copy = tempFile('copy.jsonl', sessionAs('copy-of-seed'));
     const r = runCli(['replay', '--policy', SEED, SESSION, copy]);
