@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
 import { InputError } from '../engine/errors.js';
+import { parseJson } from '../engine/sourceLocation.js';
 import { defaultDbPath } from '../store/dbPath.js';
 import { openStore, type OpenOptions, type Store } from '../store/store.js';
 
@@ -61,12 +62,23 @@ export function readText(file: string): string {
 
 /** Reads and compiles a policy file; the first error becomes a one-line InputError. */
 export function loadPolicy(file: string): Policy {
-  const result = compilePolicy(readText(file));
+  return loadPolicyFile(file).policy;
+}
+
+/**
+ * A policy file compiled, and its JSON as written (what `simulate` draws names and values from),
+ * from one read: a pipe (`<(…)`, `/dev/stdin`) can be read only once; the JSON after a byte
+ * order mark, as the policy was compiled.
+ */
+export function loadPolicyFile(file: string): { policy: Policy; doc: unknown } {
+  const text = readText(file);
+  const result = compilePolicy(text);
   if (!result.ok) {
     const more =
       result.errors.length > 1 ? ` (+${result.errors.length - 1} more: mcp-replay policy check ${file})` : '';
     throw new InputError(formatProblem(file, result.errors[0]!) + more);
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(file, w)}\n`);
-  return result.policy;
+  const parsed = parseJson(text);
+  return { policy: result.policy, doc: parsed.ok ? parsed.value : undefined };
 }

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import type { SimPolicy, ToolSpec } from '../../simulator/index.js';
-import { collect, lazyStore, loadPolicy, readText, withCommon, type CommonOptions } from '../common.js';
+import { collect, lazyStore, loadPolicyFile, readText, withCommon, type CommonOptions } from '../common.js';
 import { Output } from '../output.js';
 import { Progress, progressWanted } from '../progress.js';
 
@@ -76,10 +76,7 @@ export function registerSimulate(program: Command): void {
     // Before the run, not after it: a folder that is not there would lose the counterexample.
     if (opts.out !== undefined && !isDirectory(dirname(resolve(opts.out))))
       throw new InputError(`--out ${opts.out}: no such folder ${dirname(resolve(opts.out))}`);
-    const policies: SimPolicy[] = opts.policy.map((file) => {
-      const policy = loadPolicy(file);
-      return { name: file, policy, doc: JSON.parse(readText(file)) as unknown };
-    });
+    const policies: SimPolicy[] = opts.policy.map((file) => ({ name: file, ...loadPolicyFile(file) }));
     const db = lazyStore(opts, { readOnly: true });
     try {
       let catalog: ToolSpec[] | undefined;

@@ -213,4 +213,23 @@ describe('mcp-replay simulate (built CLI)', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/empty\.tools\.json:1:1: .*lists no tools/);
   });
+
+  it('reads a policy with a byte order mark, or from a pipe, as replay does (it was read twice)', () => {
+    const text = JSON.stringify({ version: '1', default: 'deny', tools: { 'delete_*': { action: 'deny' } } });
+    writeFileSync(join(tmp, 'bom.policy.json'), '\ufeff' + text);
+    const bom = cli('simulate', '--policy', join(tmp, 'bom.policy.json'), '--runs', '5', '--seed', '1', '--json');
+    expect([bom.code, bom.stderr]).toEqual([0, '']);
+    // A pipe, as a shell makes one (`cat p.json | …`, `<(…)`): it can be read only once.
+    writeFileSync(join(tmp, 'plain.policy.json'), text);
+    const piped = spawnSync(
+      'bash',
+      [
+        '-c',
+        `cat "${join(tmp, 'plain.policy.json')}" | "${process.execPath}" dist/cli/main.js simulate --policy /dev/stdin --runs 5 --seed 1 --json`,
+      ],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, MCP_REPLAY_DB: join(tmp, 'test.db') } },
+    );
+    expect([piped.status, piped.stderr]).toEqual([0, '']);
+    expect(jsonLines(piped.stdout).at(-1)).toMatchObject({ type: 'summary' });
+  });
 });
