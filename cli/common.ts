@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
 import { InputError } from '../engine/errors.js';
-import { parseJson } from '../engine/sourceLocation.js';
+import { parseJson, utf8Text } from '../engine/sourceLocation.js';
 import { defaultDbPath } from '../store/dbPath.js';
 import { openStore, type OpenOptions, type Store } from '../store/store.js';
 
@@ -50,14 +50,19 @@ export function lazyStore(
 }
 
 export function readText(file: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(
       `${file}: cannot read${code === 'ENOENT' ? ': no such file' : `: ${code ?? (err as Error).message}`}`,
     );
   }
+  const decoded = utf8Text(bytes);
+  if (!decoded.ok)
+    throw new InputError(`${file}:${decoded.location.line}:${decoded.location.column}: ${decoded.message}`);
+  return decoded.text;
 }
 
 /** Reads and compiles a policy file; the first error becomes a one-line InputError. */

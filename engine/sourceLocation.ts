@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { findNodeAtLocation, parseTree, type Node, type ParseError } from 'jsonc-parser';
 
 export interface Location {
@@ -169,4 +170,46 @@ function firstSyntaxError(text: string): number | undefined {
   const errors: ParseError[] = [];
   parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
   return errors[0]?.offset;
+}
+
+/**
+ * A file's bytes as UTF-8 text, or where they are not UTF-8. Read leniently, a Latin-1 `é` in a
+ * policy becomes U+FFFD: a tool key or pattern silently other than the one written.
+ */
+export function utf8Text(
+  bytes: Uint8Array,
+): { ok: true; text: string } | { ok: false; message: string; location: Location } {
+  if (isUtf8(bytes))
+    return { ok: true, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') };
+  const hint = 'save the file as UTF-8';
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return {
+      ok: false,
+      message: `not UTF-8 text (UTF-16, by its byte order mark); ${hint}`,
+      location: { line: 1, column: 1 },
+    };
+  }
+  const at = firstInvalidUtf8(bytes);
+  const before = withoutBom(new TextDecoder().decode(bytes.subarray(0, at)));
+  const byte = bytes[at]!.toString(16).toUpperCase().padStart(2, '0');
+  return { ok: false, message: `not UTF-8 text (byte 0x${byte}); ${hint}`, location: locate(before, before.length) };
+}
+
+/** Offset of the first byte that starts no valid UTF-8 sequence (the bytes are known not to be UTF-8). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > bytes.length) return i;
+    if (n > 1) {
+      try {
+        fatal.decode(bytes.subarray(i, i + n)); // continuation bytes, overlong forms, surrogates
+      } catch {
+        return i;
+      }
+    }
+    i += n;
+  }
+  return bytes.length;
 }

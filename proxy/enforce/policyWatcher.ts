@@ -3,6 +3,7 @@ import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { compilePolicy, formatProblem, type Policy } from '../../engine/compilePolicy.js';
 import { InputError } from '../../engine/errors.js';
+import { utf8Text } from '../../engine/sourceLocation.js';
 
 export interface PolicyWatcherOptions {
   /** Quiet time after a change event before the file is read (editors write in several steps). Default 100 ms. */
@@ -163,14 +164,18 @@ function budgets(policy: Policy): Set<string> {
 }
 
 function readPolicyText(file: string): string | Error {
+  let bytes: Buffer;
   try {
-    return readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return new Error(
       `${file}: cannot read${code === 'ENOENT' ? ': no such file' : `: ${code ?? (err as Error).message}`}`,
     );
   }
+  const decoded = utf8Text(bytes);
+  if (!decoded.ok) return new Error(`${file}:${decoded.location.line}:${decoded.location.column}: ${decoded.message}`);
+  return decoded.text;
 }
 
 /** What changes when the file is rewritten or replaced: inode, size, times. */

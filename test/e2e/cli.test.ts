@@ -142,6 +142,27 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('exits 2 for a policy that is not UTF-8 (Latin-1, UTF-16), naming where, the same in every command', () => {
+    // Read leniently, é in Latin-1 became U+FFFD: a deny rule for a tool key no server lists.
+    const latin1 = Buffer.concat([
+      Buffer.from('{"version":"1","default":"allow","tools":{\n"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('_*":{"action":"deny"}}}'),
+    ]);
+    const file = tempFile('p.json', '');
+    writeFileSync(file, latin1);
+    const message = /p\.json:2:5: not UTF-8 text \(byte 0xE9\); save the file as UTF-8$/;
+    expectBadInput(runCli(['policy', 'check', file]), message);
+    expectBadInput(runCli(['replay', '--policy', file, SESSION]), message);
+    expectBadInput(runCli(['enforce', '--policy', file, '--no-record', '--', process.execPath, '-e', '']), message);
+    const utf16 = tempFile('u.json', '');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"version":"1"}', 'utf16le')]));
+    expectBadInput(
+      runCli(['policy', 'check', utf16]),
+      /u\.json:1:1: not UTF-8 text \(UTF-16, by its byte order mark\); save the file as UTF-8$/,
+    );
+  });
+
   it('exits 2 for a JSONL line that is not JSON, or not a record', () => {
     const lines = readFileSync(join(import.meta.dirname, '../..', SESSION), 'utf8').split('\n');
     lines.splice(4, 0, '{"type":"message","seq":');

@@ -96,6 +96,21 @@ describe('PolicyWatcher (hot reload, SPEC §3)', () => {
     }
   });
 
+  it('rejects a new version that is not UTF-8 (a Latin-1 save), keeping the last valid one', () => {
+    const file = join(dir, 'latin1.json');
+    writeFileSync(file, policyText('allow'));
+    const { watcher, log } = watched(file, { watch: false, pollMs: 60_000 });
+    try {
+      // `"deny"` → `"d\xe9ny"`: read leniently, U+FFFD, and an error of another kind.
+      writeFileSync(file, Buffer.from(policyText('deny').replace('"deny"', '"d\u00e9ny"'), 'latin1'));
+      expect(watcher.check()).toBe('rejected');
+      expect(log.at(-1)).toMatch(/latin1\.json:\d+:\d+: not UTF-8 text \(byte 0xE9\); save the file as UTF-8; keeping/);
+      expect(echoDecision(watcher.policy)).toBe('allow');
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('refuses to start on an invalid file with a one-line InputError naming file and line', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, '{\n  "version": "1",\n  "default": "maybe"\n}\n');
