@@ -21,9 +21,15 @@ const ajv = addFormats(
   }),
 );
 
-export type ArgsValidator = (args: unknown) => string | undefined;
+/** Why arguments fail an args schema, and where: the JSON pointer of the failing value (`/SecretId`). */
+export interface ArgsFailure {
+  reason: string;
+  pointer: string;
+}
 
-/** Compiles an `args` JSON Schema once; the validator returns why arguments fail, or undefined. */
+export type ArgsValidator = (args: unknown) => ArgsFailure | undefined;
+
+/** Compiles an `args` JSON Schema once; the validator returns why and where arguments fail, or undefined. */
 export function compileArgsSchema(schema: unknown): ArgsValidator {
   let validate: ValidateFunction;
   try {
@@ -38,7 +44,8 @@ export function compileArgsSchema(schema: unknown): ArgsValidator {
   }
   return (args) => {
     if (validate(args ?? {})) return undefined;
-    return describe(validate.errors?.[0]);
+    const e = validate.errors?.[0];
+    return { reason: describe(e), pointer: e?.instancePath ?? '' };
   };
 }
 

@@ -54,9 +54,10 @@ export function decide(
       if (failure !== undefined) {
         return {
           decision: 'deny',
-          reason: rule.reason ? `${rule.reason}: ${failure}` : failure,
+          reason: rule.reason ? `${rule.reason}: ${failure.reason}` : failure.reason,
           rule: rule.argsPath,
           entry: rule.path,
+          argsPointer: failure.pointer,
           charges: NO_CHARGES,
         };
       }

@@ -27,6 +27,8 @@ export interface Verdict {
   retryAfterMs?: number;
   /** JSON path of the `tools` entry that matched the tool, whatever decided (for unused-rule reports). */
   entry?: string;
+  /** On a denial by `args`: the JSON pointer of the failing value in the arguments (`/SecretId`). */
+  argsPointer?: string;
   /** Counters consumed (allow) or to consume once an approval is granted (approval). */
   charges: readonly Charge[];
 }

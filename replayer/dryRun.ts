@@ -3,6 +3,7 @@ import type { Policy } from '../engine/compilePolicy.js';
 import { MemoryLimiter } from '../engine/slidingWindow.js';
 import type { Decision, Limiter, Verdict } from '../engine/types.js';
 import type { RecordedCall } from './calls.js';
+import { REDACTED } from '../recorder/redact.js';
 
 export interface DecidedCall {
   call: RecordedCall;
@@ -39,6 +40,11 @@ export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, 
     // What the gateway answers when deciding throws (it consumes nothing): one call, not the run.
     return failClosed(err);
   }
+  if (verdict.argsPointer !== undefined && valueAt(call.args, verdict.argsPointer) === REDACTED) {
+    // The recorder stored a value under a secret-like key (`SecretId`, `NextToken`) redacted:
+    // the schema judged the marker, not what the agent sent. The reader must know.
+    return { ...verdict, reason: `${verdict.reason} ${REDACTED_NOTE}` };
+  }
   if (assume === 'grant' || verdict.decision !== 'approval') return verdict;
   return {
     ...verdict,
@@ -46,6 +52,20 @@ export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, 
     reason: `${verdict.reason}; not approved (--assume-approval deny)`,
     charges: [],
   };
+}
+
+const REDACTED_NOTE = `(the recording holds this value redacted, "${REDACTED}": the gateway decided on the real one)`;
+
+/** The value a JSON pointer (ajv's `instancePath`) names in `root`, or undefined. */
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!Object.hasOwn(v, key)) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
 }
 
 export type Counts = Record<Decision, number> & { calls: number };

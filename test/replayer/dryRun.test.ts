@@ -61,3 +61,49 @@ describe('dryRun when the engine throws on a call', () => {
     expect(verdicts[0]!.reason).toMatch(/^mcp-replay could not decide this call \(.+\); denied to fail closed$/);
   });
 });
+
+describe('dryRun of arguments the recorder stored redacted', () => {
+  it('says so when an args schema denies a value that is "[REDACTED]" in the recording (the gateway saw the real one)', () => {
+    // AWS-style `SecretId` matches the recorder's secret keys: the recording holds "[REDACTED]".
+    const r = compilePolicyValue({
+      version: '1',
+      default: 'deny',
+      tools: {
+        get_secret_value: {
+          args: {
+            properties: { SecretId: { type: 'string', pattern: '^arn:aws:secretsmanager:[^:]+:123:secret:team/' } },
+            required: ['SecretId'],
+          },
+        },
+      },
+    });
+    if (!r.ok) throw new Error('policy');
+    const call = (id: number, args: object) =>
+      JSON.stringify({
+        type: 'message',
+        seq: id,
+        t: id * 1000,
+        dir: 'c2s',
+        msg: { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_secret_value', arguments: args } },
+      });
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-dryrun-'));
+    const file = join(dir, 'redacted.jsonl');
+    writeFileSync(
+      file,
+      [call(0, { SecretId: '[REDACTED]' }), call(1, { SecretId: 'other/db' }), call(2, {})].join('\n') + '\n',
+    );
+    const reasons = [...dryRun(r.policy, timeline([jsonlSource(file)]))].map((d) => [
+      d.verdict.decision,
+      d.verdict.reason,
+    ]);
+    expect(reasons).toEqual([
+      [
+        'deny',
+        'argument SecretId must match pattern "^arn:aws:secretsmanager:[^:]+:123:secret:team/"' +
+          ' (the recording holds this value redacted, "[REDACTED]": the gateway decided on the real one)',
+      ],
+      ['deny', 'argument SecretId must match pattern "^arn:aws:secretsmanager:[^:]+:123:secret:team/"'],
+      ['deny', 'argument SecretId is required'],
+    ]);
+  });
+});
