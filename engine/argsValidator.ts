@@ -31,6 +31,17 @@ export type ArgsValidator = (args: unknown) => ArgsFailure | undefined;
 
 /** Compiles an `args` JSON Schema once; the validator returns why and where arguments fail, or undefined. */
 export function compileArgsSchema(schema: unknown): ArgsValidator {
+  const id = typeof schema === 'object' && schema !== null ? (schema as { $id?: unknown }).$id : undefined;
+  // Only the meta-schemas stay registered (every policy schema is removed after compiling): one
+  // of their ids is refused here, before ajv, whose removal by $id below would take the
+  // meta-schema itself away, for every later policy of the process (a gateway's reloads).
+  const key = typeof id === 'string' ? id.replace(/#$/, '') : ''; // as ajv normalizes an id
+  if (key !== '' && (ajv.schemas[key] !== undefined || ajv.refs[key] !== undefined)) {
+    throw new ArgsSchemaError({
+      path: ['$id'],
+      message: `$id ${JSON.stringify(id)} is taken (a JSON Schema meta-schema)`,
+    });
+  }
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema as object);

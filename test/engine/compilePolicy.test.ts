@@ -135,6 +135,26 @@ describe('compilePolicy', () => {
     expect(compilePolicyValue(policy).ok).toBe(true);
   });
 
+  it('refuses an args $id that names a meta-schema, and leaves the meta-schemas in place for every later policy', () => {
+    // Refused, the schema was then "removed" by its $id: the meta-schema itself, gone for the
+    // process; a gateway could never reload a policy again.
+    for (const id of [
+      'https://json-schema.org/draft/2020-12/schema',
+      'https://json-schema.org/draft/2020-12/meta/core',
+    ]) {
+      expect(errors(compilePolicyValue({ ...base, tools: { a: { args: { $id: id, type: 'object' } } } }))).toEqual([
+        expect.stringContaining(
+          `tools.a.args.$id: invalid JSON Schema: $id "${id}" is taken (a JSON Schema meta-schema)`,
+        ),
+      ]);
+    }
+    const later = compilePolicyValue({
+      ...base,
+      tools: { b: { args: { type: 'object', properties: { p: { minLength: 1 } } } } },
+    });
+    expect(later.ok && later.warnings).toEqual([]);
+  });
+
   it('rejects a key written twice (JSON.parse would keep the last silently)', () => {
     const text = '{"version":"1","default":"allow",\n"tools":{"x":{"action":"deny"},\n "x":{"action":"allow"}}}';
     expect(errors(compilePolicy(text))).toEqual(['p.json:3:2: tools.x: key written twice in one object']);
