@@ -42,6 +42,7 @@ export function compileArgsSchema(schema: unknown): ArgsValidator {
       message: `$id ${JSON.stringify(id)} is taken (a JSON Schema meta-schema)`,
     });
   }
+  const registered = new Set([...Object.keys(ajv.schemas), ...Object.keys(ajv.refs)]);
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema as object);
@@ -52,6 +53,10 @@ export function compileArgsSchema(schema: unknown): ArgsValidator {
     // `$id` compiles again and a long-running gateway does not keep every old version. (A
     // boolean schema, `true` or `false`, is kept by no one: ajv refuses to remove one.)
     if (typeof schema === 'object' && schema !== null) ajv.removeSchema(schema);
+    // And the ids of its subschemas (`properties.x.$id`), which ajv registered too: else a
+    // later schema with one of them as its own `$id` is refused, "already exists".
+    for (const k of [...Object.keys(ajv.schemas), ...Object.keys(ajv.refs)])
+      if (!registered.has(k)) ajv.removeSchema(k);
   }
   return (args) => {
     if (validate(args ?? {})) return undefined;

@@ -155,6 +155,24 @@ describe('compilePolicy', () => {
     expect(later.ok && later.warnings).toEqual([]);
   });
 
+  it('forgets the nested $ids of a compiled policy: a later version neither collides with them nor resolves to them', () => {
+    const v1 = {
+      ...base,
+      tools: { a: { args: { properties: { x: { $id: 'https://example.com/x', pattern: '^a' } } } } },
+    };
+    expect(compilePolicyValue(v1).ok).toBe(true);
+    // A new version (a hot reload) that refers to the id v1 defined, but defines it no more:
+    // refused, not validated against v1's stale schema.
+    const v2 = { ...base, tools: { a: { args: { properties: { y: { $ref: 'https://example.com/x' } } } } } };
+    expect(errors(compilePolicyValue(v2))).toEqual([
+      expect.stringContaining(
+        "tools.a.args.properties.y.$ref: invalid JSON Schema: can't resolve reference https://example.com/x",
+      ),
+    ]);
+    // And the id is free again, as the top-level id of another schema.
+    expect(compilePolicyValue({ ...base, tools: { a: { args: { $id: 'https://example.com/x' } } } }).ok).toBe(true);
+  });
+
   it('rejects a key written twice (JSON.parse would keep the last silently)', () => {
     const text = '{"version":"1","default":"allow",\n"tools":{"x":{"action":"deny"},\n "x":{"action":"allow"}}}';
     expect(errors(compilePolicy(text))).toEqual(['p.json:3:2: tools.x: key written twice in one object']);
