@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ArgsValidator } from './argsValidator.js';
 import { compileArgsSchema, schemaError, schemaErrorPath } from './argsValidator.js';
-import { globToRegExp, globsOverlap, isGlob, literalLength } from './glob.js';
+import { globMatcher, globsOverlap, isGlob, literalLength, type GlobMatcher } from './glob.js';
 import { jsonPath } from './jsonPath.js';
 import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
 import { SourceMap, duplicateKeys, parseJson } from './sourceLocation.js';
@@ -205,9 +205,9 @@ function compile(text: string): CompileResult {
   if (errors.length > 0) return { ok: false, errors };
 
   const exact = new Map<string, CompiledRule>();
-  const globs: { rule: CompiledRule; re: RegExp; lit: number }[] = [];
+  const globs: { rule: CompiledRule; re: GlobMatcher; lit: number }[] = [];
   for (const rule of rules) {
-    if (isGlob(rule.key)) globs.push({ rule, re: globToRegExp(rule.key), lit: literalLength(rule.key) });
+    if (isGlob(rule.key)) globs.push({ rule, re: globMatcher(rule.key), lit: literalLength(rule.key) });
     else exact.set(rule.key, rule);
   }
   // Longest literal text first; Array.prototype.sort is stable, so ties keep the written order.
@@ -231,7 +231,7 @@ function compile(text: string): CompileResult {
   }
 
   const hide: HideEntry[] = (file.hide ?? []).map((pattern, i) => {
-    const re = isGlob(pattern) ? globToRegExp(pattern) : undefined;
+    const re = isGlob(pattern) ? globMatcher(pattern) : undefined;
     return { pattern, path: `hide[${i}]`, matches: re ? (t) => re.test(t) : (t) => t === pattern };
   });
 

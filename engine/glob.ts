@@ -7,15 +7,46 @@ export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
 
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (const ch of pattern) {
-    if (ch === '*') source += '[\\s\\S]*';
-    else if (ch === '?') source += '[\\s\\S]';
-    // Only the characters a `u` regular expression lets (and needs) us escape: not `-`.
-    else source += ch.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 'u');
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Whether a tool name matches a glob. */
+export interface GlobMatcher {
+  test(name: string): boolean;
+}
+
+/**
+ * A glob's matcher, by code points (`?` is one character, an emoji too). Not a regular
+ * expression: `^[\s\S]*_[\s\S]*_[\s\S]*x$` backtracks through every split of a long name
+ * that does not match (≈ n⁴ steps for `*_*_*_*x`: hours for a 5,000-character name), and the name
+ * is the agent's to choose. This greedy match returns to the last `*` only: O(name × glob) at worst.
+ */
+export function globMatcher(pattern: string): GlobMatcher {
+  // Strings index UTF-16 units: split into code points only where a surrogate makes them differ.
+  const p = SURROGATE.test(pattern) ? [...pattern] : pattern;
+  return {
+    test(name: string): boolean {
+      const t = SURROGATE.test(name) ? [...name] : name;
+      let i = 0; // in t
+      let j = 0; // in p
+      let star = -1; // the last * seen in p
+      let resume = 0; // where in t that * 's run ends for now
+      while (i < t.length) {
+        if (j < p.length && p[j] === '*') {
+          star = j++;
+          resume = i;
+        } else if (j < p.length && (p[j] === '?' || p[j] === t[i])) {
+          i++;
+          j++;
+        } else if (star !== -1) {
+          // The last * takes one more character; what follows it starts again after.
+          j = star + 1;
+          i = ++resume;
+        } else return false;
+      }
+      while (j < p.length && p[j] === '*') j++;
+      return j === p.length;
+    },
+  };
 }
 
 /** Number of literal (non-wildcard) characters: the precedence of a glob among globs. */

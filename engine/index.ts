@@ -14,7 +14,7 @@ export {
 export { decide, applyCharges, failClosed, type DecideOptions } from './decide.js';
 export { MemoryLimiter } from './slidingWindow.js';
 export { parseWindow, describeWindow } from './window.js';
-export { globToRegExp, isGlob } from './glob.js';
+export { globMatcher, isGlob, type GlobMatcher } from './glob.js';
 export { jsonPath } from './jsonPath.js';
 export { parseJson, locate, type Location } from './sourceLocation.js';
 export { InputError } from './errors.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { compileArgsSchema, schemaError, schemaErrorPath, type ArgsValidator } from '../engine/argsValidator.js';
 import { InputError } from '../engine/errors.js';
-import { globToRegExp, isGlob } from '../engine/glob.js';
+import { globMatcher, isGlob } from '../engine/glob.js';
 import { jsonPath } from '../engine/jsonPath.js';
 import { SourceMap, parseJson } from '../engine/sourceLocation.js';
 import { WINDOW_HINT, parseWindow } from '../engine/window.js';
@@ -96,7 +96,7 @@ export function parseExpectations(file: string, text: string): Expectation[] {
         fail(['expect', i, 'when', ...schemaErrorPath(err)], `invalid JSON Schema: ${schemaError(err)}`);
       }
     }
-    const re = isGlob(e.tool) ? globToRegExp(e.tool) : undefined;
+    const re = isGlob(e.tool) ? globMatcher(e.tool) : undefined;
     const base = {
       id: `expect[${i}]`,
       tool: e.tool,

@@ -1,4 +1,4 @@
-import { globToRegExp, isGlob } from '../engine/glob.js';
+import { globMatcher, isGlob } from '../engine/glob.js';
 import { nameVariants } from './adversarial.js';
 import type { SimPolicy, ToolSpec } from './types.js';
 
@@ -86,11 +86,11 @@ export function namesFromKeys(keys: readonly string[]): string[] {
     }
     out.add(instantiate(k));
     out.add(instantiate(k, ''));
-    const re = globToRegExp(k);
+    const re = globMatcher(k);
     for (const c of concrete) if (re.test(c)) out.add(c);
     for (const other of globs) {
       if (other === k) continue;
-      const both = globToRegExp(other);
+      const both = globMatcher(other);
       for (const fill of [instantiate(other), instantiate(other, '')]) {
         const name = k.replace(/\*/, fill).replace(/[*?]/g, 'x');
         if (re.test(name) && both.test(name)) out.add(name);

@@ -1,7 +1,15 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wildcard } from './referenceModel.js';
-import { compilePolicy, compilePolicyValue, formatProblem, type CompileResult } from '../../engine/index.js';
+import {
+  compilePolicy,
+  compilePolicyValue,
+  formatProblem,
+  globMatcher,
+  type CompileResult,
+} from '../../engine/index.js';
 
 function errors(r: CompileResult): string[] {
   if (r.ok) throw new Error('expected errors');
@@ -229,6 +237,27 @@ describe('compilePolicy', () => {
     expect(plain.ok && plain.warnings).toEqual([]);
   });
 
+  it('matches a glob of several * against a long tool name the agent chose without backtracking through every split', () => {
+    // As a regular expression, `*_*_*_*x` against 5,000 underscores tries every way to split
+    // them (≈ n⁴ steps: hours), and the gateway's one thread with it. Glob matching is linear.
+    // In a child process: were it the regular expression again, the test fails, not hangs.
+    const script = `
+      import { compilePolicyValue } from ${JSON.stringify(join(import.meta.dirname, '../../dist/engine/index.js'))};
+      const r = compilePolicyValue({ version: '1', default: 'allow',
+        tools: { '*_*_*_*x': { action: 'deny' }, '*s3*delete*x': { action: 'deny' } }, hide: ['*_*_*_*y'] });
+      const p = r.policy;
+      console.log(JSON.stringify([p.ruleFor('_'.repeat(5000))?.key ?? null, p.hiddenBy('_'.repeat(5000))?.path ?? null,
+        p.ruleFor('s3delete'.repeat(2000))?.key ?? null, p.ruleFor('_'.repeat(5000) + 'x')?.key ?? null,
+        p.hiddenBy('_'.repeat(5000) + 'y')?.path ?? null, p.ruleFor('s3_delete_x')?.key ?? null]));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(child.signal, 'the matches did not end within 30 s').toBeNull();
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([null, null, null, '*_*_*_*x', 'hide[0]', '*s3*delete*x']);
+  });
+
   it('prefers an exact key, then the longest literal glob', () => {
     const r = compilePolicyValue({
       ...base,
@@ -273,4 +302,14 @@ describe('tool-name globs', () => {
       expect(r.policy.ruleFor(`${a}${name}${b}`)?.key).toBe(key);
     },
   );
+
+  // A small alphabet, so stars and question marks meet names they nearly match; astral
+  // characters and a lone surrogate, which `?` takes as one character.
+  const unit = fc.constantFrom('a', 'b', '*', '?', '\u{1f600}', '\ud800');
+  fcTest.prop([
+    fc.string({ unit, maxLength: 8 }),
+    fc.string({ unit: fc.constantFrom('a', 'b', '\u{1f600}', '\ud800'), maxLength: 10 }),
+  ])('glob matching agrees with plain wildcard recursion, stars and question marks anywhere', (glob, name) => {
+    expect(globMatcher(glob).test(name)).toBe(wildcard(glob, name));
+  });
 });
