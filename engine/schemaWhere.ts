@@ -12,8 +12,20 @@ export interface SchemaWhere {
 }
 
 /** Keywords whose value is one subschema, an array of them, or an object of them (2020-12, and draft-07's that ajv reads). */
-const ONE = ['not', 'if', 'then', 'else', 'contains', 'additionalProperties', 'unevaluatedProperties'];
-ONE.push('unevaluatedItems', 'propertyNames', 'contentSchema', 'additionalItems', 'items');
+const ONE = [
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  'propertyNames',
+  'contentSchema',
+  'additionalItems',
+  'items',
+];
 const MANY = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
 const NAMED = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies'];
 
@@ -34,7 +46,7 @@ function* subschemas(schema: unknown, path: PropertyKey[] = []): Generator<[Reco
   }
 }
 
-/** The path of the first subschema for which `found` names a key (or undefined). */
+/** The path of the first subschema for which `found` names a key, and that key (none found: the schema's own, []). */
 function find(schema: unknown, found: (node: Record<string, unknown>) => PropertyKey[] | undefined): PropertyKey[] {
   for (const [node, path] of subschemas(schema)) {
     const rest = found(node);
