@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -291,6 +291,25 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
       expect(r.code, args.join(' ')).toBe(args[0] === 'replay' ? 2 : 0);
     }
     expect(existsSync(dirname(dirname(missing)))).toBe(false);
+  });
+
+  it('the default db (SPEC §1) is made with a 0700 folder and a 0600 file; a relative $XDG_DATA_HOME is ignored', () => {
+    const home = tempDir();
+    const relative = join(ROOT, 'relative-xdg');
+    try {
+      const r = runCli(['sessions', 'import', SESSION], {
+        MCP_REPLAY_DB: '',
+        HOME: home,
+        XDG_DATA_HOME: 'relative-xdg',
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(relative)).toBe(false);
+      const folder = join(home, '.local/share/mcp-replay');
+      expect(statSync(folder).mode & 0o777).toBe(0o700);
+      expect(statSync(join(folder, 'recordings.db')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(relative, { recursive: true, force: true });
+    }
   });
 
   it('sessions show escapes what would hide or reorder text in a recorded call', () => {
