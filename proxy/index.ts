@@ -4,4 +4,5 @@ export { Pump, SERVER_EXITED, type PumpOptions } from './pump.js';
 export { LineSplitter } from './lineSplitter.js';
 export { SessionClock } from './sessionClock.js';
 export { runStdioProxy, type StdioProxyOptions, type ProxyExit } from './stdioProxy.js';
+export { whyServerCannotRun } from './serverCommand.js';
 export { RecorderTap } from './recorderTap.js';

@@ -7,6 +7,7 @@ import type { DenyAs } from '../../proxy/enforce/responses.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
 import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
+import { whyServerCannotRun } from '../../proxy/serverCommand.js';
 import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import type { Tap } from '../../proxy/tap.js';
 import { Redactor } from '../../recorder/redact.js';
@@ -99,6 +100,11 @@ stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server
 async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
   const [command, ...args] = cmd;
   if (!command) throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD)');
+  const why = whyServerCannotRun(command);
+  if (why)
+    throw new InputError(
+      `enforce: cannot run the server command ${command}: ${why} (mcp-replay enforce --policy FILE -- CMD [ARGS...])`,
+    );
   let gateway: EnforcerTap | undefined;
   const watcher = PolicyWatcher.open(opts.policy, { onReload: () => gateway?.policyReloaded() });
   const db = lazyStore(opts, { live: true });

@@ -3,6 +3,7 @@ import { InputError } from '../../engine/errors.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
 import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
+import { whyServerCannotRun } from '../../proxy/serverCommand.js';
 import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
@@ -54,6 +55,11 @@ export async function exitWith(code: number): Promise<never> {
 async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   const [command, ...args] = cmd;
   if (!command) throw new InputError('record: missing the server command (mcp-replay record -- CMD [ARGS...])');
+  const why = whyServerCannotRun(command);
+  if (why)
+    throw new InputError(
+      `record: cannot run the server command ${command}: ${why} (mcp-replay record -- CMD [ARGS...])`,
+    );
   const db = lazyStore(opts, { live: true });
   const store = db.get();
   const clock = new SessionClock();

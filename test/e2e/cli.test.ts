@@ -219,6 +219,25 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('a server command that cannot be run is bad usage: one line naming it, exit 2, no session left in the db', () => {
+    const dir = tempDir();
+    const notExecutable = tempFile('server.js', 'console.log(1)\n');
+    for (const [cmd, why] of [
+      ['no-such-mcp-server-zz', /no-such-mcp-server-zz: not found on PATH/],
+      ['./missing/server', /\.\/missing\/server: no such file/],
+      [dir, /is a directory/],
+      [notExecutable, /is not executable/],
+    ] as const) {
+      const db = join(tempDir(), 'r.db');
+      for (const args of [['record'], ['enforce', '--policy', SEED]]) {
+        const r = runCli([...args, '--db', db, '--', cmd, 'arg'], {}, '');
+        expectBadInput(r, why);
+        expect(r.stderr).toMatch(/mcp-replay (record|enforce) .*-- CMD/);
+      }
+      expect(runCli(['sessions', 'list', '--json', '--db', db]).stdout).toBe('');
+    }
+  });
+
   it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
     const dir = tempDir();
     const notDb = join(dir, 'not.db');
