@@ -482,7 +482,11 @@ export class Store {
       endSession: db.prepare(`UPDATE main.sessions SET ended_at = ?, exit_code = ? WHERE id = ?`),
       getSession: db.prepare(`SELECT * FROM sessions WHERE id = ?`),
       answers: db.prepare(ANSWERS_SQL).raw(true),
-      sessionIdsLike: db.prepare(`SELECT id FROM sessions WHERE id LIKE ? || '%' ORDER BY id LIMIT 2`),
+      // A literal, case-sensitive prefix: LIKE would read `_` and `%` in it as wildcards (and
+      // `sessions rm %` would delete a session nobody named).
+      sessionIdsWithPrefix: db.prepare(
+        `SELECT id FROM sessions WHERE substr(id, 1, length($prefix)) = $prefix ORDER BY id LIMIT 3`,
+      ),
       listSessions: db.prepare(
         `SELECT s.*,
            (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n_messages,
@@ -699,9 +703,13 @@ export class Store {
   resolveSession(idOrPrefix: string): SessionInfo {
     const exact = this.getSession(idOrPrefix);
     if (exact) return exact;
-    const ids = (this.stmts.sessionIdsLike.all(idOrPrefix) as { id: string }[]).map((r) => r.id);
+    if (idOrPrefix === '') throw new InputError(`empty session id (see 'mcp-replay sessions list')`);
+    const ids = (this.stmts.sessionIdsWithPrefix.all({ prefix: idOrPrefix }) as { id: string }[]).map((r) => r.id);
     if (ids.length === 1) return this.getSession(ids[0]!)!;
-    if (ids.length > 1) throw new InputError(`session id ${idOrPrefix} is ambiguous in ${this.file}`);
+    if (ids.length > 1)
+      throw new InputError(
+        `session id ${idOrPrefix} is ambiguous in ${this.file}: ${ids.slice(0, 2).join(', ')}${ids.length > 2 ? ', …' : ''} (give more of the id)`,
+      );
     throw new InputError(`unknown session ${idOrPrefix} in ${this.file} (see 'mcp-replay sessions list')`);
   }
 

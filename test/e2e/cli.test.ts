@@ -238,6 +238,23 @@ describe('mcp-replay CLI (built)', () => {
     }
   });
 
+  it('a session prefix is a literal, case-sensitive prefix: LIKE wildcards and an empty id name no session (rm must not delete one nobody named)', () => {
+    const db = join(tempDir(), 'x.db');
+    for (const id of ['run_1', 'runX2', 'Seed-a'])
+      expect(runCli(['sessions', 'import', '--db', db, tempFile(`${id}.jsonl`, sessionAs(id))]).code).toBe(0);
+    for (const id of ['%', '_', 'r%', 'seed', ''])
+      expectBadInput(runCli(['sessions', 'rm', '--db', db, id]), /unknown session|empty/);
+    // `run_` is the prefix of run_1 only; `_` is no wildcard.
+    const show = runCli(['sessions', 'show', '--json', '--db', db, 'run_']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(JSON.parse(show.stdout.split('\n')[0]!)).toMatchObject({ id: 'run_1' });
+    const ids = runCli(['sessions', 'list', '--json', '--db', db])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids.sort()).toEqual(['Seed-a', 'run_1', 'runX2'].sort());
+  });
+
   it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
     const dir = tempDir();
     const notDb = join(dir, 'not.db');
