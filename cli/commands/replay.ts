@@ -32,7 +32,7 @@ export function registerReplay(program: Command): void {
           .choices(['grant', 'deny'])
           .default('grant'),
       )
-      .option('-q, --quiet', 'print only the summary'),
+      .option('-q, --quiet', 'print only the summary (with --json: only the summary line)'),
   ).action(async (sessions: string[], opts: ReplayOptions) => {
     const policy = loadPolicy(opts.policy);
     const db = lazyStore(opts, { readOnly: true });
@@ -70,6 +70,7 @@ export function registerReplay(program: Command): void {
           liveVersions.set(live.policySha256, (liveVersions.get(live.policySha256) ?? 0) + 1);
         }
         if (opts.json) {
+          if (opts.quiet) continue; // only the summary line
           const line: Record<string, unknown> = {
             type: 'decision',
             session: call.session,
@@ -123,7 +124,7 @@ export function registerReplay(program: Command): void {
       if (opts.json) out.json(summary.toJSON());
       else {
         const s = summary.toJSON();
-        out.line('');
+        if (!opts.quiet) out.line('');
         out.line(
           `${s.calls} call${s.calls === 1 ? '' : 's'} in ${sources.length} session${sources.length === 1 ? '' : 's'}: ` +
             `${s.allow} allow, ${s.deny} deny, ${s.throttle} throttle, ${s.approval} approval`,

@@ -73,6 +73,16 @@ describe('mcp-replay CLI (built)', () => {
     });
   });
 
+  it('replay -q prints only the summary: with --json its one summary line', () => {
+    const json = runCli(['replay', '-q', '--json', '--policy', SEED, SESSION]);
+    expect(json.code, json.stderr).toBe(0);
+    const lines = json.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'summary', calls: 15, allow: 12, deny: 1, throttle: 2 });
+    const human = runCli(['replay', '-q', '--policy', SEED, SESSION]);
+    expect(human.stdout.split('\n')[0]).toBe('15 calls in 1 session: 12 allow, 1 deny, 2 throttle, 0 approval');
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
