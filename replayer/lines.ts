@@ -8,7 +8,9 @@ export function* readLines(file: string): Generator<{ line: number; text: string
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new InputError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `no such file${file === '-' ? ' (stdin is /dev/stdin)' : ''}` : code;
+    throw new InputError(`${file}: cannot read: ${why ?? (err as Error).message}`);
   }
   if (fstatSync(fd).isDirectory()) {
     closeSync(fd);

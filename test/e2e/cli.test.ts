@@ -83,6 +83,17 @@ describe('mcp-replay CLI (built)', () => {
     expect(human.stdout.split('\n')[0]).toBe('15 calls in 1 session: 12 allow, 1 deny, 2 throttle, 0 approval');
   });
 
+  it('sessions import of a file that is not there says so in words (and where stdin is, for `-`)', () => {
+    expectBadInput(
+      runCli(['sessions', 'import', '/nonexistent/s.jsonl']),
+      /^mcp-replay: \/nonexistent\/s\.jsonl: cannot read: no such file$/,
+    );
+    expectBadInput(
+      runCli(['sessions', 'import', '-'], {}, ''),
+      /^mcp-replay: -: cannot read: no such file \(stdin is \/dev\/stdin\)$/,
+    );
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
