@@ -487,6 +487,7 @@ export class Store {
       sessionIdsWithPrefix: db.prepare(
         `SELECT id FROM sessions WHERE substr(id, 1, length($prefix)) = $prefix ORDER BY id LIMIT 3`,
       ),
+      sessionIdsNamed: db.prepare(`SELECT id FROM sessions WHERE name = ? ORDER BY started_at, id LIMIT 3`),
       listSessions: db.prepare(
         `SELECT s.*,
            (SELECT count(*) FROM messages m WHERE m.session_id = s.id) AS n_messages,
@@ -709,6 +710,13 @@ export class Store {
     if (ids.length > 1)
       throw new InputError(
         `session id ${idOrPrefix} is ambiguous in ${this.file}: ${ids.slice(0, 2).join(', ')}${ids.length > 2 ? ', …' : ''} (give more of the id)`,
+      );
+    // A newcomer reads the NAME column of `sessions list` as a handle: say which ids it names.
+    const named = (this.stmts.sessionIdsNamed.all(idOrPrefix) as { id: string }[]).map((r) => r.id);
+    if (named.length > 0)
+      throw new InputError(
+        `unknown session ${idOrPrefix} in ${this.file}: it is the name of ${named.slice(0, 2).join(', ')}` +
+          `${named.length > 2 ? ', …' : ''} (give a session id or a prefix of one)`,
       );
     throw new InputError(`unknown session ${idOrPrefix} in ${this.file} (see 'mcp-replay sessions list')`);
   }

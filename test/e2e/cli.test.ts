@@ -276,6 +276,17 @@ describe('mcp-replay CLI (built)', () => {
     expect(ids.sort()).toEqual(['Seed-a', 'run_1', 'runX2'].sort());
   });
 
+  it('a session name given where an id is expected is answered with the ids of the sessions so named', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    // The seed session's name, as `sessions list` shows it.
+    expectBadInput(
+      runCli(['sessions', 'show', '--db', db, '15 calls in 70 s']),
+      /unknown session 15 calls in 70 s in .*: it is the name of seed-15-calls \(give a session id or a prefix of one\)$/,
+    );
+    expectBadInput(runCli(['replay', '--policy', SEED, '--db', db, 'nope']), /unknown session nope in .*sessions list/);
+  });
+
   it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
     const dir = tempDir();
     const notDb = join(dir, 'not.db');
