@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
 import { InputError } from '../engine/errors.js';
 import { parseJson, utf8Text } from '../engine/sourceLocation.js';
@@ -16,9 +16,16 @@ export function withCommon(cmd: Command, { json = true } = {}): Command {
   cmd.option(
     '--db <file>',
     'recordings database (default: $MCP_REPLAY_DB, else $XDG_DATA_HOME/mcp-replay/recordings.db, else ~/.local/share/mcp-replay/recordings.db)',
+    dbFileArgument,
   );
   if (json) cmd.option('--json', 'JSON Lines on stdout instead of human output');
   return cmd;
+}
+
+/** `--db ""` (an unset shell variable) names no file: SQLite would open a temporary db and keep nothing. */
+function dbFileArgument(value: string): string {
+  if (value === '') throw new InvalidArgumentError('expects a file path (leave --db out for the default db)');
+  return value;
 }
 
 /** Collects a repeatable option's values (`previous` is the default: none, or an array). */

@@ -287,6 +287,15 @@ describe('mcp-replay CLI (built)', () => {
     expectBadInput(runCli(['replay', '--policy', SEED, '--db', db, 'nope']), /unknown session nope in .*sessions list/);
   });
 
+  it('an empty --db (an unset shell variable) is bad usage, not an unnamed db', () => {
+    for (const args of [
+      ['sessions', 'list', '--db', ''],
+      ['sessions', 'import', SESSION, '--db', ''],
+      ['record', '--db', '', '--', 'true'],
+    ])
+      expectBadInput(runCli(args), /^mcp-replay: option '--db <file>' argument '' is invalid\. expects a file/);
+  });
+
   it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
     const dir = tempDir();
     const notDb = join(dir, 'not.db');
