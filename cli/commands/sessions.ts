@@ -211,13 +211,13 @@ export function registerSessions(program: Command): void {
       .command('rm')
       .description('delete a session and its messages')
       .argument('<id>', 'session id or unique prefix'),
-    { json: false },
   ).action((id: string, opts: CommonOptions) => {
     const db = lazyStore(opts, { create: false });
     try {
       const info = db.get().resolveSession(id);
       db.get().deleteSession(info.id);
-      process.stderr.write(`removed session ${info.id}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'removed', id: info.id })}\n`);
+      else process.stderr.write(`removed session ${info.id}\n`);
     } finally {
       db.close();
     }

@@ -94,6 +94,15 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('sessions rm --json says what it removed as a JSON line (SPEC §1: --json switches human output)', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    const r = runCli(['sessions', 'rm', '--json', '--db', db, 'seed']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ type: 'removed', id: 'seed-15-calls' });
+    expect(runCli(['sessions', 'list', '--json', '--db', db]).stdout).toBe('');
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
