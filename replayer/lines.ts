@@ -36,15 +36,20 @@ export function* readLines(file: string): Generator<{ line: number; text: string
           text = pieces.join('');
           pieces = [];
         }
-        yield { line, text: text.replace(/\r$/, '') };
+        yield { line, text: lineText(line, text) };
         start = nl + 1;
       }
       if (start < chunk.length) pieces.push(chunk.slice(start));
     }
     pieces.push(decoder.end());
     const rest = pieces.join('');
-    if (rest.length > 0) yield { line: line + 1, text: rest.replace(/\r$/, '') };
+    if (rest.length > 0) yield { line: line + 1, text: lineText(line + 1, rest) };
   } finally {
     closeSync(fd);
   }
+}
+
+/** A line without its CR; the first without a byte order mark (a Windows editor's), as policy files may have one. */
+function lineText(line: number, text: string): string {
+  return (line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).replace(/\r$/, '');
 }

@@ -103,6 +103,18 @@ describe('mcp-replay CLI (built)', () => {
     expect(runCli(['sessions', 'list', '--json', '--db', db]).stdout).toBe('');
   });
 
+  it('a JSONL file that starts with a byte order mark replays and imports like one without', () => {
+    const bom = tempFile('bom.jsonl', '\uFEFF' + readFileSync(join(ROOT, SESSION), 'utf8'));
+    const r = runCli(['replay', '-q', '--json', '--policy', SEED, bom]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ calls: 15, allow: 12 });
+    const db = join(tempDir(), 'x.db');
+    expect(runCli(['sessions', 'import', '--db', db, bom]).code).toBe(0);
+    expect(runCli(['sessions', 'export', '--db', db, 'seed-15-calls']).stdout).toBe(
+      readFileSync(join(ROOT, SESSION), 'utf8'),
+    );
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',

@@ -23,4 +23,10 @@ describe('readLines', () => {
     expect(read.map((l) => l.text.length)).toEqual(lines.map((l) => l.length));
     expect(read.map((l) => l.text)).toEqual(lines);
   });
+
+  it('drops a byte order mark before the first line (a file saved by a Windows editor), as policy files allow one', () => {
+    const file = join(tempDir(), 'bom.jsonl');
+    writeFileSync(file, '\uFEFF{"a":1}\r\n\uFEFF{"b":2}\n');
+    expect([...readLines(file)].map((l) => l.text)).toEqual(['{"a":1}', '\uFEFF{"b":2}']);
+  });
 });
