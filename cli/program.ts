@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiff } from './commands/diff.js';
@@ -18,7 +18,15 @@ export function buildProgram(): Command {
     .version(VERSION)
     // Bad usage in one line, as every other error (SPEC §1): `mcp-replay: <what> (add --help for usage)`.
     .configureOutput({ outputError: (text, write) => write(usageLine(text)) })
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({
+      sortSubcommands: false,
+      // `record` and `enforce` take CMD after `--`, optional to commander so that a missing one
+      // gets their own message; listed as required all the same.
+      subcommandTerm: (cmd) =>
+        cmd.registeredArguments.some((a) => a.name() === 'cmd')
+          ? `${cmd.name()} [options] -- <cmd...>`
+          : new Help().subcommandTerm(cmd),
+    })
     // `record -- CMD --flag`: options after CMD belong to CMD.
     .enablePositionalOptions();
   registerRecord(program);

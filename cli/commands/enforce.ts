@@ -99,7 +99,8 @@ stdout carries the MCP protocol; diagnostics go to stderr. Exits with the server
 
 async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
   const [command, ...args] = cmd;
-  if (!command) throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD)');
+  if (!command)
+    throw new InputError('enforce: missing the server command (mcp-replay enforce --policy FILE -- CMD [ARGS...])');
   const why = whyServerCannotRun(command);
   if (why)
     throw new InputError(

@@ -38,12 +38,15 @@ Example (a Claude Desktop / Cursor server entry):
 
 /** The options of a proxy in front of a server command (`record`, `enforce`): session name, redaction, CMD. */
 export function recordingOptions(cmd: Command): Command {
-  return cmd
-    .option('--name <name>', 'a name for the session')
-    .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
-    .option('--no-redact', 'record secrets as they are (no redaction)')
-    .argument('<cmd...>', 'the MCP server command and its arguments')
-    .passThroughOptions();
+  return (
+    cmd
+      .option('--name <name>', 'a name for the session')
+      .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
+      .option('--no-redact', 'record secrets as they are (no redaction)')
+      // Optional to commander, so that a missing command gets our message (with the `-- CMD` form).
+      .argument('[cmd...]', 'the MCP server command and its arguments')
+      .passThroughOptions()
+  );
 }
 
 /** Exits with the server's code once stdout is written out: it holds the last messages to the client. */

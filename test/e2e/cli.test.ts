@@ -261,6 +261,18 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('record and enforce without a server command say how to give one', () => {
+    expectBadInput(
+      runCli(['record']),
+      /^mcp-replay: record: missing the server command \(mcp-replay record -- CMD \[ARGS\.\.\.\]\)$/,
+    );
+    expectBadInput(runCli(['record', '--name', 'x', '--']), /record: missing the server command/);
+    expectBadInput(
+      runCli(['enforce', '--policy', SEED]),
+      /^mcp-replay: enforce: missing the server command \(mcp-replay enforce --policy FILE -- CMD/,
+    );
+  });
+
   it('a server command that cannot be run is bad usage: one line naming it, exit 2, no session left in the db', () => {
     const dir = tempDir();
     const notExecutable = tempFile('server.js', 'console.log(1)\n');
