@@ -45,7 +45,8 @@ export function registerApprovals(program: Command): void {
       const answer = opts.approve ?? opts.reject;
       if (answer !== undefined) {
         const status = opts.approve !== undefined ? 'approved' : 'rejected';
-        if (!store.resolveApproval(answer, status, opts.user ?? osUser(), Date.now())) {
+        const by = opts.user ?? osUser();
+        if (!store.resolveApproval(answer, status, by, Date.now())) {
           const known = store.getApproval(answer);
           throw new InputError(
             known
@@ -53,7 +54,8 @@ export function registerApprovals(program: Command): void {
               : `unknown approval ${answer} in ${store.file} (see 'mcp-replay approvals')`,
           );
         }
-        process.stderr.write(`approval ${answer} ${status}\n`);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'answer', id: answer, status, by })}\n`);
+        else process.stderr.write(`approval ${answer} ${status}\n`);
         return;
       }
       if (tui) {

@@ -88,4 +88,39 @@ describe('mcp-replay approvals without a terminal', () => {
     expect(check.getApproval(b.id)?.status).toBe('rejected');
     check.close();
   });
+
+  it('--approve / --reject with --json say the answer as a JSON line on stdout', async () => {
+    const db = join(dir, 'answer-json.db');
+    const store = openStore(db);
+    const now = Date.now();
+    const base = { sessionId: 'S1', seq: 2, grant: 'g', reason: 'r', rule: 'tools.run', requestedAt: now };
+    const a = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
+    const b = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
+    store.close();
+    const ok = await run(process.execPath, [
+      cli,
+      'approvals',
+      '--db',
+      db,
+      '--json',
+      '--approve',
+      String(a.id),
+      '--user',
+      'ci',
+    ]);
+    expect(JSON.parse(ok.stdout)).toEqual({ type: 'answer', id: a.id, status: 'approved', by: 'ci' });
+    const no = await run(process.execPath, [
+      cli,
+      'approvals',
+      '--db',
+      db,
+      '--json',
+      '--reject',
+      String(b.id),
+      '--user',
+      'ci',
+    ]);
+    expect(JSON.parse(no.stdout)).toEqual({ type: 'answer', id: b.id, status: 'rejected', by: 'ci' });
+    expect(no.stderr).toBe('');
+  });
 });
