@@ -52,7 +52,8 @@ export function registerReplay(program: Command): void {
       const origin = timelineOrigin(sources);
       // Sessions recorded by `enforce` carry what was decided live: shown beside the dry-run.
       liveOf = liveDecisions(() => (opened ? db.get() : undefined));
-      let enforcedCalls = 0;
+      let liveCalls = 0;
+      let shadowCalls = 0;
       let changedCalls = 0;
       // The versions of the policy that decided live: more than one when it was reloaded while running.
       const liveVersions = new Map<string, number>();
@@ -65,7 +66,8 @@ export function registerReplay(program: Command): void {
         const { call, verdict } = d;
         const live = liveOf.of(call.session, call.seq, call.id);
         if (live) {
-          enforcedCalls++;
+          liveCalls++;
+          if (!live.enforced) shadowCalls++;
           if (live.decision !== verdict.decision) changedCalls++;
           liveVersions.set(live.policySha256, (liveVersions.get(live.policySha256) ?? 0) + 1);
         }
@@ -90,6 +92,8 @@ export function registerReplay(program: Command): void {
               rule: live.rule,
               policy: live.policySha256,
               ...(live.outcome !== undefined && { outcome: live.outcome }),
+              // Decided and recorded by `enforce --shadow`: the call went through whatever it says.
+              ...(!live.enforced && { shadow: true }),
             };
           }
           out.json(line);
@@ -99,7 +103,7 @@ export function registerReplay(program: Command): void {
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
               : verdict.reason) +
             (live && live.decision !== verdict.decision
-              ? ` [live: ${live.decision}${live.outcome !== undefined ? `→${live.outcome}` : ''}]`
+              ? ` [live: ${live.decision}${live.outcome !== undefined ? `→${live.outcome}` : ''}${live.enforced ? '' : ' (shadow)'}]`
               : '');
           out.line(
             row(
@@ -140,7 +144,7 @@ export function registerReplay(program: Command): void {
           ))
             out.line(l);
         }
-        if (enforcedCalls > 0) {
+        if (liveCalls > 0) {
           // A reloaded policy: the [live: ...] marks then also show where another version decided.
           const underThis = liveVersions.get(s.policy) ?? 0;
           const versions =
@@ -148,8 +152,9 @@ export function registerReplay(program: Command): void {
               ? ` by ${liveVersions.size} versions of the policy (reloaded while running; ` +
                 `${underThis} call${underThis === 1 ? '' : 's'} by this one)`
               : '';
+          const calls = `${liveCalls} call${liveCalls === 1 ? ' was' : 's were'}`;
           out.line(
-            `\n${enforcedCalls} call${enforcedCalls === 1 ? ' was' : 's were'} enforced live${versions}; ` +
+            `\n${shadowCalls === 0 ? `${calls} enforced live` : `${calls} decided live, ${shadowCalls} of them by a shadow gateway (not enforced)`}${versions}; ` +
               `${changedCalls} decided differently by this policy (marked [live: ...])`,
           );
         }

@@ -164,4 +164,58 @@ describe('an enforced session in sessions show and replay', () => {
       at: new Date(t0 + 4).toISOString(),
     });
   });
+
+  it("replay tells a shadow gateway's decisions (recorded, not enforced) from enforced ones", async () => {
+    const db = join(dir, 'shadow.db');
+    const store = openStore(db);
+    const startedAt = '2026-11-24T10:00:00.000Z';
+    const t0 = Date.parse(startedAt);
+    store.insertSession({ id: 'SHADOW1', startedAt, transport: 'stdio' });
+    const call = (seq: number, id: number, name: string) =>
+      store.appendMessage(
+        'SHADOW1',
+        seq,
+        1000 * (seq + 1),
+        'c2s',
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }),
+        'tools/call',
+        null,
+      );
+    call(0, 1, 'echo');
+    call(1, 2, 'get-env');
+    const base = { sessionId: 'SHADOW1', policySha256: 'f'.repeat(64), enforced: false, tool: 'x' };
+    store.recordDecision({
+      ...base,
+      seq: 0,
+      rpcId: '1',
+      decision: 'allow',
+      reason: 'ok',
+      rule: 'tools.echo',
+      at: t0 + 1,
+    });
+    store.recordDecision({ ...base, seq: 1, rpcId: '2', decision: 'deny', reason: 'no', rule: 'default', at: t0 + 2 });
+    store.close();
+    const policy = join(dir, 'allow-all.json');
+    writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', tools: {} }));
+    const [human, json] = await Promise.all([
+      run(process.execPath, [cli, 'replay', '--policy', policy, '--db', db]),
+      run(process.execPath, [cli, 'replay', '--policy', policy, '--db', db, '--json']),
+    ]);
+    const decided = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type === 'decision');
+    expect(decided.map((l) => l.enforced)).toEqual([
+      { decision: 'allow', reason: 'ok', rule: 'tools.echo', policy: 'f'.repeat(64), shadow: true },
+      { decision: 'deny', reason: 'no', rule: 'default', policy: 'f'.repeat(64), shadow: true },
+    ]);
+    expect(human.stdout).toMatch(
+      /get-env\s+allow\s+no rule for tool get-env; default allow \[live: deny \(shadow\)\]\n/,
+    );
+    expect(human.stdout).toContain(
+      '2 calls were decided live, 2 of them by a shadow gateway (not enforced); 1 decided differently',
+    );
+    expect(human.stdout).not.toContain('enforced live');
+  });
 });
