@@ -21,9 +21,10 @@ export function registerSessions(program: Command): void {
       if (opts.json) for (const s of list) out.json({ type: 'session', ...s });
       else if (list.length === 0) process.stderr.write(`no sessions in ${db.get().file}\n`);
       else {
+        // Ids and names come from imported files too: their controls show as escapes.
         const rows = list.map((s) => [
-          s.id,
-          s.name ?? '',
+          visible(s.id),
+          visible(s.name ?? ''),
           s.startedAt,
           String(s.messages),
           String(s.calls),
@@ -78,10 +79,10 @@ export function registerSessions(program: Command): void {
         const status = info.endedAt
           ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
           : 'open';
-        out.line(`session ${info.id}${info.name ? ` (${info.name})` : ''}`);
+        out.line(`session ${visible(info.id)}${info.name ? ` (${visible(info.name)})` : ''}`);
         out.line(`started ${info.startedAt}, ${status}`);
         const command = (info.server as { command?: unknown } | undefined)?.command;
-        if (Array.isArray(command)) out.line(`server  ${command.join(' ')}`);
+        if (Array.isArray(command)) out.line(`server  ${visible(command.join(' '))}`);
         out.line('');
         // As wide as its longest cell (`approval→allow (shadow)`), known before the rows.
         const shapes = store.decisionPathShapes(info.id);
@@ -158,7 +159,7 @@ export function registerSessions(program: Command): void {
         out.flush();
       } else
         process.stdout.write(
-          `imported session ${source.info.id} (${messages} messages, ${events} events) into ${store.file}\n`,
+          `imported session ${visible(source.info.id)} (${messages} messages, ${events} events) into ${store.file}\n`,
         );
     } finally {
       db.close();
@@ -217,7 +218,7 @@ export function registerSessions(program: Command): void {
       const info = db.get().resolveSession(id);
       db.get().deleteSession(info.id);
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'removed', id: info.id })}\n`);
-      else process.stderr.write(`removed session ${info.id}\n`);
+      else process.stderr.write(`removed session ${visible(info.id)}\n`);
     } finally {
       db.close();
     }

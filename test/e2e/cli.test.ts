@@ -454,6 +454,33 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     expect(shown).not.toMatch(/[\u202e\u200b]/);
   });
 
+  it('sessions list/show/import/rm show the controls of an imported session id, name and server command as escapes', () => {
+    const db = join(tempDir(), 'x.db');
+    const session = {
+      type: 'session',
+      id: 'x\u001b[2Jy',
+      name: 'n\u202eame\nx',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      transport: 'stdio',
+      server: { command: ['srv\u001b[31m', '--x'] },
+    };
+    const file = tempFile('evil.jsonl', JSON.stringify(session) + '\n');
+    const outputs = [
+      runCli(['sessions', 'import', '--db', db, file]).stdout,
+      runCli(['sessions', 'list', '--db', db]).stdout,
+      runCli(['sessions', 'show', '--db', db, 'x']).stdout,
+      runCli(['sessions', 'rm', '--db', db, 'x']).stderr,
+    ];
+    for (const text of outputs) {
+      for (const ch of ['\u001b', '\u202e']) expect(text).not.toContain(ch);
+      expect(text).toContain('x\\u001b[2Jy');
+    }
+    const [, list, show] = outputs;
+    expect(list!.trimEnd().split('\n')).toHaveLength(2); // the header and one row: the name's newline is escaped
+    expect(list).toContain('n\\u202eame\\u000ax');
+    expect(show).toContain('server  srv\\u001b[31m --x');
+  });
+
   it("replay's table keeps its columns under its header (a session id is cut with …)", () => {
     const [header, first] = runCli(['replay', '--policy', SEED, SESSION]).stdout.split('\n');
     expect(first).toMatch(/^\+0\.002s\s+seed-15-cal…\s+invoke_agent_runtime/);
