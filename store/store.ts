@@ -665,7 +665,9 @@ export class Store {
       this.stmts.insertSession.run(sessionValues(s));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new InputError(`session ${s.id} already exists in ${this.file}`);
+        throw new InputError(
+          `session ${s.id} already exists in ${this.file} (to import it again, first: mcp-replay sessions rm --db ${this.file} ${s.id})`,
+        );
       }
       throw err;
     }

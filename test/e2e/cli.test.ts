@@ -151,7 +151,10 @@ describe('mcp-replay CLI (built)', () => {
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout)).toEqual({ type: 'imported', id: 'seed-15-calls', messages: 33, events: 1 });
     expect(runCli(['sessions', 'export', 'seed-15-calls', '--db', db2]).stdout).toBe(exported.stdout);
-    expectBadInput(runCli(['sessions', 'import', SESSION, '--db', db]), /session seed-15-calls already exists/);
+    expectBadInput(
+      runCli(['sessions', 'import', SESSION, '--db', db]),
+      /session seed-15-calls already exists in (.*\.db) \(to import it again, first: mcp-replay sessions rm --db \1 seed-15-calls\)$/,
+    );
   });
 
   it('exits 2 with one line for a typo in the policy', () => {
