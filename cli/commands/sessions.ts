@@ -1,4 +1,5 @@
 import { createWriteStream, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
@@ -290,6 +291,8 @@ function openForWriting(file: string): number {
   try {
     return openSync(file, 'w', 0o600);
   } catch (err) {
-    throw new InputError(`${file}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `no such folder ${dirname(file)}` : (code ?? (err as Error).message);
+    throw new InputError(`${file}: cannot write: ${why}`);
   }
 }

@@ -115,6 +115,16 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('sessions export -o into a folder that is not there names the folder', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    const out = join(tempDir(), 'missing', 's.jsonl');
+    expectBadInput(
+      runCli(['sessions', 'export', '--db', db, 'seed', '-o', out]),
+      new RegExp(`^mcp-replay: ${out}: cannot write: no such folder ${dirname(out)}$`),
+    );
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
