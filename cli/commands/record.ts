@@ -38,11 +38,19 @@ Example (a Claude Desktop / Cursor server entry):
 
 /** The options of a proxy in front of a server command (`record`, `enforce`): session name, redaction, CMD. */
 export function recordingOptions(cmd: Command): Command {
+  // Commander lets the last of `--redact KEY` and `--no-redact` win: asked for both, a session
+  // would store every secret though a key was meant to be redacted too. Both are an error.
+  const given = new Set<string>();
   return (
     cmd
       .option('--name <name>', 'a name for the session')
       .option('--redact <key>', 'also redact values under KEY (repeatable; whole key, any case)', collect)
       .option('--no-redact', 'record secrets as they are (no redaction)')
+      .on('option:redact', () => given.add('redact'))
+      .on('option:no-redact', () => given.add('no-redact'))
+      .hook('preAction', () => {
+        if (given.size === 2) cmd.error('error: --redact and --no-redact contradict each other; give one');
+      })
       // Optional to commander, so that a missing command gets our message (with the `-- CMD` form).
       .argument('[cmd...]', 'the MCP server command and its arguments')
       .passThroughOptions()

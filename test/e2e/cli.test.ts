@@ -286,6 +286,15 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('--redact KEY with --no-redact is a contradiction, not a silent last-one-wins (secrets must not be stored by accident)', () => {
+    for (const args of [
+      ['record', '--redact', 'session_id', '--no-redact'],
+      ['record', '--no-redact', '--redact', 'session_id'],
+      ['enforce', '--policy', SEED, '--redact', 'session_id', '--no-redact'],
+    ])
+      expectBadInput(runCli([...args, '--', 'true']), /--redact and --no-redact contradict each other/);
+  });
+
   it('a server command that cannot be run is bad usage: one line naming it, exit 2, no session left in the db', () => {
     const dir = tempDir();
     const notExecutable = tempFile('server.js', 'console.log(1)\n');
