@@ -7,8 +7,14 @@ import { REDACTED } from '../recorder/redact.js';
 
 export interface DecidedCall {
   call: RecordedCall;
-  verdict: Verdict;
+  verdict: DryVerdict;
 }
+
+/** A dry-run's verdict: the engine's, or the deny of an approval nobody grants (`unapproved`). */
+export type DryVerdict = Verdict & {
+  /** Under `--assume-approval deny`: the engine asked for an approval, and the dry run denied it. */
+  unapproved?: true;
+};
 
 export interface DryRunOptions {
   /** `--assume-approval`: does an approval count as granted (consuming counters)? Default grant. */
@@ -32,7 +38,7 @@ export function* dryRun(
  * reported as `approval`) unless `--assume-approval deny`: then nobody approves, and the call
  * ends as the gateway would end it on a timeout — denied, consuming nothing.
  */
-export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, assume: 'grant' | 'deny'): Verdict {
+export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, assume: 'grant' | 'deny'): DryVerdict {
   let verdict: Verdict;
   try {
     verdict = decide(policy, limiter, call, call.at, { consumeOnApproval: assume === 'grant' });
@@ -51,6 +57,7 @@ export function decideDry(policy: Policy, limiter: Limiter, call: RecordedCall, 
     decision: 'deny',
     reason: `${verdict.reason}; not approved (--assume-approval deny)`,
     charges: [],
+    unapproved: true,
   };
 }
 

@@ -65,10 +65,13 @@ export function registerReplay(program: Command): void {
         summary.add(d);
         const { call, verdict } = d;
         const live = liveOf.of(call.session, call.seq, call.id);
+        // Live and dry-run are compared by what the policy decided: an approval the dry run
+        // assumed unanswered (--assume-approval deny) is the policy's `approval` all the same.
+        const differs = live !== undefined && live.decision !== (verdict.unapproved ? 'approval' : verdict.decision);
         if (live) {
           liveCalls++;
           if (!live.enforced) shadowCalls++;
-          if (live.decision !== verdict.decision) changedCalls++;
+          if (differs) changedCalls++;
           liveVersions.set(live.policySha256, (liveVersions.get(live.policySha256) ?? 0) + 1);
         }
         if (opts.json) {
@@ -102,7 +105,7 @@ export function registerReplay(program: Command): void {
             (verdict.retryAfterMs !== undefined
               ? `${verdict.reason}; retry after ${verdict.retryAfterMs} ms`
               : verdict.reason) +
-            (live && live.decision !== verdict.decision
+            (live && differs
               ? ` [live: ${live.decision}${live.outcome !== undefined ? `→${live.outcome}` : ''}${live.enforced ? '' : ' (shadow)'}]`
               : '');
           out.line(

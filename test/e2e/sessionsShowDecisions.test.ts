@@ -218,4 +218,58 @@ describe('an enforced session in sessions show and replay', () => {
     );
     expect(human.stdout).not.toContain('enforced live');
   });
+
+  it('replay --assume-approval deny does not count a live approval nobody granted as decided differently', async () => {
+    const db = join(dir, 'unanswered.db');
+    const store = openStore(db);
+    const startedAt = '2026-11-24T10:00:00.000Z';
+    const t0 = Date.parse(startedAt);
+    store.insertSession({ id: 'ASK1', startedAt, transport: 'stdio' });
+    store.appendMessage(
+      'ASK1',
+      0,
+      1000,
+      'c2s',
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'run', arguments: {} } }),
+      'tools/call',
+      null,
+    );
+    const base = {
+      sessionId: 'ASK1',
+      seq: 0,
+      rpcId: '1',
+      tool: 'run',
+      rule: 'tools.run',
+      policySha256: 'f'.repeat(64),
+    };
+    const asked = {
+      ...base,
+      enforced: true,
+      decision: 'approval' as const,
+      reason: 'run requires approval',
+      at: t0 + 1,
+    };
+    store.recordDecision(asked);
+    store.recordDecision({
+      ...asked,
+      decision: 'deny',
+      reason: 'run requires approval: no answer in 60 s',
+      at: t0 + 2,
+    });
+    store.close();
+    const policy = join(dir, 'ask.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({ version: '1', default: 'deny', tools: { run: { action: 'require_approval' } } }),
+    );
+    const replays = await Promise.all(
+      ['grant', 'deny'].map((a) =>
+        run(process.execPath, [cli, 'replay', '--assume-approval', a, '--policy', policy, '--db', db]),
+      ),
+    );
+    for (const r of replays) {
+      expect(r.stdout).toContain('1 call was enforced live; 0 decided differently by this policy');
+      expect(r.stdout).not.toMatch(/\[live: [a-z]/);
+    }
+  });
 });
