@@ -62,9 +62,9 @@ export function readText(file: string): string {
     bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `${file}: cannot read${code === 'ENOENT' ? ': no such file' : `: ${code ?? (err as Error).message}`}`,
-    );
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
+    throw new InputError(`${file}: cannot read: ${why}`);
   }
   const decoded = utf8Text(bytes);
   if (!decoded.ok)

@@ -125,6 +125,12 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('a folder given as a policy file says it is a folder', () => {
+    const dir = tempDir();
+    expectBadInput(runCli(['policy', 'check', dir]), new RegExp(`^mcp-replay: ${dir}: cannot read: is a directory$`));
+    expectBadInput(runCli(['replay', '--policy', dir, SESSION]), /cannot read: is a directory$/);
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
