@@ -28,6 +28,12 @@ function dbFileArgument(value: string): string {
   return value;
 }
 
+/** `--grant`: an empty identity would silently merge every grant's budget into one (replay: fall back to the recorded names). */
+export function grantId(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expects a non-empty id');
+  return value;
+}
+
 /** Collects a repeatable option's values (`previous` is the default: none, or an array). */
 export function collect(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];

@@ -13,7 +13,7 @@ import { resolveSources } from '../../replayer/dbSource.js';
 import type { SessionSource } from '../../replayer/source.js';
 import type { SessionRecord } from '../../store/types.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
-import { collect, lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
+import { collect, type CommonOptions, grantId, lazyStore, loadPolicy, withCommon } from '../common.js';
 import { Output } from '../output.js';
 import { row, shortId, table, visible } from '../../engine/visible.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
@@ -44,7 +44,7 @@ export function registerDiff(program: Command): void {
         collect,
         [],
       )
-      .option('--grant <id>', 'run every call under this grant instead of the recorded client name')
+      .option('--grant <id>', 'run every call under this grant instead of the recorded client name', grantId)
       .addOption(
         new Option('--assume-approval <answer>', 'how a require_approval call is answered in dry-run')
           .choices(['grant', 'deny'])

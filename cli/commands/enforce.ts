@@ -13,7 +13,7 @@ import type { Tap } from '../../proxy/tap.js';
 import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
 import { SqliteLimiter } from '../../store/sqliteLimiter.js';
-import { lazyStore, withCommon } from '../common.js';
+import { grantId, lazyStore, withCommon } from '../common.js';
 import { exitWith, recordingOptions, type RecordOptions } from './record.js';
 
 interface EnforceOptions extends RecordOptions {
@@ -40,12 +40,6 @@ function seconds(v: string): number {
 /** The longest a Node timer waits: 2^31 − 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** `--grant`: an empty identity would silently merge every grant's budget into one. */
-function nonEmpty(v: string): string {
-  if (v.trim() === '') throw new InvalidArgumentError('expects a non-empty id');
-  return v;
-}
-
 /**
  * How long the gateway keeps every counted call, whatever the policy's windows: a reload that
  * widens a window up to a day (the longest named one) still counts the calls made before it.
@@ -66,7 +60,7 @@ export function registerEnforce(program: Command): void {
         .option(
           '--grant <id>',
           'the identity calls run under (default: $MCP_REPLAY_GRANT, else clientInfo.name)',
-          nonEmpty,
+          grantId,
         )
         .option(
           '--shadow',

@@ -3,7 +3,7 @@ import { dryRun, ReplaySummary } from '../../replayer/dryRun.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import { liveDecisions } from '../../replayer/liveDecisions.js';
 import { timeline, timelineOrigin } from '../../replayer/timeline.js';
-import { lazyStore, loadPolicy, withCommon, type CommonOptions } from '../common.js';
+import { type CommonOptions, grantId, lazyStore, loadPolicy, withCommon } from '../common.js';
 import { Output } from '../output.js';
 import { displayWidth, row, shortId, table, visible } from '../../engine/visible.js';
 import type { Policy } from '../../engine/compilePolicy.js';
@@ -26,7 +26,7 @@ export function registerReplay(program: Command): void {
         'session ids (or unique prefixes) in the db, or .jsonl files; none = every session in the db',
       )
       .requiredOption('--policy <file>', 'policy JSON file', onePolicy)
-      .option('--grant <id>', 'run every call under this grant instead of the recorded client name')
+      .option('--grant <id>', 'run every call under this grant instead of the recorded client name', grantId)
       .addOption(
         new Option('--assume-approval <answer>', 'how a require_approval call is answered in dry-run')
           .choices(['grant', 'deny'])

@@ -131,6 +131,12 @@ describe('mcp-replay CLI (built)', () => {
     expectBadInput(runCli(['replay', '--policy', dir, SESSION]), /cannot read: is a directory$/);
   });
 
+  it('replay and diff refuse an empty --grant, as enforce does (it would silently fall back to the recorded names)', () => {
+    const empty = /^mcp-replay: option '--grant <id>' argument '' is invalid\. expects a non-empty id/;
+    expectBadInput(runCli(['replay', '--grant', '', '--policy', SEED, SESSION]), empty);
+    expectBadInput(runCli(['diff', '--grant', '', '--policy', SEED, '--policy', SEED, SESSION]), empty);
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
