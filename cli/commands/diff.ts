@@ -55,6 +55,12 @@ export function registerDiff(program: Command): void {
     if (opts.policy.length !== 2) {
       throw new InputError(`diff needs exactly two --policy files (A and B), got ${opts.policy.length}`);
     }
+    // Without --fail-on-change it changes nothing: a CI step written so would pass whatever changed.
+    if (opts.allowTransition.length > 0 && !opts.failOnChange) {
+      throw new InputError(
+        '--allow-transition only says which changes --fail-on-change lets pass; add --fail-on-change',
+      );
+    }
     const allowed = new Set<Transition>();
     for (const text of opts.allowTransition) {
       const ts = parseTransitions(text);

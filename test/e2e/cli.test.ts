@@ -137,6 +137,22 @@ describe('mcp-replay CLI (built)', () => {
     expectBadInput(runCli(['diff', '--grant', '', '--policy', SEED, '--policy', SEED, SESSION]), empty);
   });
 
+  it('diff --allow-transition without --fail-on-change is bad usage (a CI step that can never fail)', () => {
+    expectBadInput(
+      runCli([
+        'diff',
+        '--policy',
+        SEED,
+        '--policy',
+        'fixtures/policies/strict.json',
+        '--allow-transition',
+        'allow->throttle',
+        SESSION,
+      ]),
+      /^mcp-replay: --allow-transition only says which changes --fail-on-change lets pass; add --fail-on-change$/,
+    );
+  });
+
   it('lists unused rules', () => {
     const policy = tempFile(
       'p.json',
