@@ -211,7 +211,7 @@ describe('an enforced session in sessions show and replay', () => {
       { decision: 'deny', reason: 'no', rule: 'default', policy: 'f'.repeat(64), shadow: true },
     ]);
     expect(human.stdout).toMatch(
-      /get-env\s+allow\s+no rule for tool get-env; default allow \[live: deny \(shadow\)\]\n/,
+      /get-env\s+allow\s+default\s+no rule for tool get-env; default allow \[live: deny \(shadow\)\]\n/,
     );
     expect(human.stdout).toContain(
       '2 calls were decided live, 2 of them by a shadow gateway (not enforced); 1 decided differently',
