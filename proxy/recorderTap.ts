@@ -56,6 +56,17 @@ export class RecorderTap implements Tap {
     return undefined;
   }
 
+  /**
+   * A server message a tap (the gateway) is about to rewrite, as it arrived: recorded, redacted,
+   * as an `unfiltered` event (`{ dir, text }`) just before the message the client receives.
+   */
+  unfiltered(frame: Frame): void {
+    const json = frame.json();
+    if (json === NOT_JSON) return;
+    const text = this.redactor.apply(frame.text(), json);
+    this.log.event(this.seq++, this.time(frame.t), 'unfiltered', { dir: frame.dir, text });
+  }
+
   /** The batch was forwarded: the lines spooled unparsed are read now, for their method and id. */
   settle(): void {
     for (let i = 0; i < this.unsettled.length; i += 2) {

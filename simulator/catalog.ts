@@ -43,20 +43,30 @@ export function parseToolsFile(file: string, text: string): ToolSpec[] {
 
 /**
  * The tools a recorded session's `tools/list` responses returned (the last response wins for a
- * name; first-seen order). Throws an InputError when the session has none.
+ * name; first-seen order). In a session recorded by `enforce`, the responses the client received
+ * lack the tools the policy denied: the server's own answers, kept as `unfiltered` events, give
+ * them back (a policy is tested against what the server offers, not what the last one let
+ * through). Throws an InputError when the session has none.
  */
 export function toolsFromSession(source: SessionSource): ToolSpec[] {
   const listIds = new Set<string>();
   const tools = new Map<string, ToolSpec>();
+  const add = (list: { name?: unknown; inputSchema?: unknown }[]) => {
+    for (const t of list)
+      if (t && typeof t.name === 'string') tools.set(t.name, { name: t.name, inputSchema: t.inputSchema });
+  };
   for (const r of source.records()) {
-    if (r.type !== 'message' || !r.raw.includes('tools')) continue;
-    for (const m of rpcMessages(r.raw)) {
+    let raw: string;
+    if (r.type === 'message') raw = r.raw;
+    else if (r.event === 'unfiltered' && typeof (r.data as { text?: unknown } | null)?.text === 'string')
+      raw = (r.data as { text: string }).text;
+    else continue;
+    if (!raw.includes('tools')) continue;
+    const server = r.type === 'event' || r.dir === 's2c';
+    for (const m of rpcMessages(raw)) {
       const x = m as { method?: unknown; id?: unknown; result?: { tools?: unknown } };
-      if (r.dir === 'c2s' && x.method === 'tools/list') listIds.add(JSON.stringify(x.id));
-      else if (r.dir === 's2c' && listIds.has(JSON.stringify(x.id)) && Array.isArray(x.result?.tools)) {
-        for (const t of x.result.tools as { name?: unknown; inputSchema?: unknown }[])
-          if (t && typeof t.name === 'string') tools.set(t.name, { name: t.name, inputSchema: t.inputSchema });
-      }
+      if (!server && x.method === 'tools/list') listIds.add(JSON.stringify(x.id));
+      else if (server && listIds.has(JSON.stringify(x.id)) && Array.isArray(x.result?.tools)) add(x.result.tools);
     }
   }
   if (tools.size === 0) throw new InputError(`${source.origin}: no tools/list response recorded in this session`);

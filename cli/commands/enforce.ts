@@ -146,6 +146,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
       denyAs: opts.denyAs,
       approvalTimeoutMs: opts.approvalTimeout * 1000,
       redact: (args) => redactor.value(args),
+      unfiltered: recorder && ((frame) => recorder.unfiltered(frame)),
     });
     taps.push(gateway);
     process.stderr.write(

@@ -42,6 +42,12 @@ export interface EnforcerOptions {
   approvalTimeoutMs: number;
   /** What the approvals queue stores of a call's arguments (the recorder's redaction). */
   redact?: (args: unknown) => unknown;
+  /**
+   * A server's `tools/list` answer the gateway is about to filter, as the server sent it: the
+   * recording holds what the client received, and this keeps what the server offered too
+   * (the recorder's `unfiltered` event; `simulate --from` reads it).
+   */
+  unfiltered?: ((frame: Frame) => void) | undefined;
   log?: (line: string) => void;
 }
 
@@ -497,6 +503,7 @@ export class EnforcerTap implements Tap {
   private fromServer(frame: Frame, json: unknown, ctx: TapContext): TapAction {
     const list = Array.isArray(json) ? json : [json];
     let changed = false;
+    let filtered = false;
     const joined: unknown[] = [];
     const out = list.map((m) => {
       if (!isRecord(m) || m.method !== undefined || m.id === undefined) return m;
@@ -518,7 +525,7 @@ export class EnforcerTap implements Tap {
       this.listedUnder = policy;
       const { result, removed } = filterToolsList(policy, m.result);
       if (removed.length === 0) return m;
-      changed = true;
+      changed = filtered = true;
       return { ...m, id: frame.exactId(m), result };
     });
     if (joined.length > 0) {
@@ -530,6 +537,7 @@ export class EnforcerTap implements Tap {
       } else for (const a of joined) ctx.send('s2c', a);
     }
     if (!changed) return undefined;
+    if (filtered) this.o.unfiltered?.(frame);
     // Written anew: the server's ids as it wrote them.
     return { replace: Array.isArray(json) ? out.map((m) => withExactId(frame, m)) : out[0] };
   }

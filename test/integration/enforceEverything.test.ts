@@ -1,4 +1,5 @@
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +107,53 @@ describe('enforce in front of server-everything', () => {
     } finally {
       store.close();
     }
+  });
+
+  it("keeps the server's own tools/list beside the filtered one, for auditors and simulate --from", async () => {
+    const dir = tempDir();
+    const db = join(dir, 'gw.db');
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify(policy));
+    const { client } = await connect(process.execPath, [
+      cli,
+      'enforce',
+      '--policy',
+      file,
+      '--db',
+      db,
+      '--',
+      process.execPath,
+      ...everything,
+    ]);
+    const seen = (await client.listTools()).tools.map((t) => t.name);
+    await client.close();
+    const r = await eventually(() => {
+      const x = recorded(db);
+      if (x.info.endedAt === undefined) throw new Error('not closed');
+      return x;
+    });
+    // The client's answer lacks get-env; the event just before it holds the server's, with it.
+    const i = r.records.findIndex((x) => x.type === 'event' && x.event === 'unfiltered');
+    expect(i).toBeGreaterThan(-1);
+    const event = r.records[i] as { data: { dir: string; text: string } };
+    expect(event.data.dir).toBe('s2c');
+    const offered = (JSON.parse(event.data.text) as { result: { tools: { name: string }[] } }).result.tools.map(
+      (t) => t.name,
+    );
+    expect(offered).toContain('get-env');
+    expect(offered.length).toBeGreaterThan(seen.length);
+    const next = r.records[i + 1]!;
+    expect(
+      next.type === 'message' && (JSON.parse(next.raw) as { result: { tools: unknown[] } }).result.tools,
+    ).toHaveLength(seen.length);
+    // simulate --from tests the policy against every tool the server offered (it saw the client's 2).
+    const sim = spawnSync(
+      process.execPath,
+      [cli, 'simulate', '--policy', file, '--from', r.info.id, '--db', db, '--runs', '5', '--seed', '1'],
+      { encoding: 'utf8' },
+    );
+    expect(sim.status, sim.stderr).toBe(0);
+    expect(sim.stdout).toContain(`${offered.length} tools from the tools/list recorded in ${r.info.id}`);
   });
 
   it('a reload that hides or lists a tool tells the client, which lists again (notifications/tools/list_changed)', async () => {
