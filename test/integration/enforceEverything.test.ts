@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { cli, connect, eventually, everything, recorded, tempDir } from './helpers.js';
+import { cli, connect, enforceArgs, eventually, everything, recorded, tempDir } from './helpers.js';
 
 const policy = {
   version: '1',
@@ -114,17 +114,7 @@ describe('enforce in front of server-everything', () => {
     const db = join(dir, 'gw.db');
     const file = join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify(policy));
-    const { client } = await connect(process.execPath, [
-      cli,
-      'enforce',
-      '--policy',
-      file,
-      '--db',
-      db,
-      '--',
-      process.execPath,
-      ...everything,
-    ]);
+    const { client } = await connect(process.execPath, enforceArgs(file, db, everything));
     const seen = (await client.listTools()).tools.map((t) => t.name);
     await client.close();
     const r = await eventually(() => {

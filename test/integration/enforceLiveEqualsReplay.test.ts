@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../cli/common.js';
 import { dryRun, resolveSources, timeline } from '../../replayer/index.js';
 import { openStore } from '../../store/store.js';
-import { cli, connect, lineEcho, tempDir } from './helpers.js';
+import { connect, enforceArgs, lineEcho, tempDir } from './helpers.js';
 
 const policy = {
   version: '1',
@@ -40,19 +40,7 @@ describe('live ≡ dry-run', () => {
         writeFileSync(file, JSON.stringify(policy));
         // Sessions one after another on one db: grant and global budgets carry over between them.
         for (const s of sessions) {
-          const { client } = await connect(process.execPath, [
-            cli,
-            'enforce',
-            '--policy',
-            file,
-            '--db',
-            db,
-            '--grant',
-            s.grant,
-            '--',
-            process.execPath,
-            lineEcho,
-          ]);
+          const { client } = await connect(process.execPath, enforceArgs(file, db, [lineEcho], ['--grant', s.grant]));
           for (const c of s.calls) {
             if (c.gapMs > 0) await new Promise((r) => setTimeout(r, c.gapMs));
             await client.callTool({ name: c.tool, arguments: c.tool === 'read' ? { path: c.path } : { n: 1 } });

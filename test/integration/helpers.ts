@@ -84,6 +84,11 @@ export function recordArgs(db: string, server: string[], extra: string[] = []): 
   return [cli, 'record', '--db', db, ...extra, '--', process.execPath, ...server];
 }
 
+/** `enforce` in front of a node server script, as `recordArgs`. */
+export function enforceArgs(policy: string, db: string, server: string[], extra: string[] = []): string[] {
+  return [cli, 'enforce', '--policy', policy, '--db', db, ...extra, '--', process.execPath, ...server];
+}
+
 /** The single session of a db with its messages. */
 export function recorded(db: string) {
   const store = openStore(db, { mustExist: true });
