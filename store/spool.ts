@@ -330,6 +330,22 @@ export function listSpools(dbFile: string): { path: string; live: boolean }[] {
     });
 }
 
+/**
+ * The sessions whose recorder may be running: those with a live spool (every recorder keeps one
+ * until its session ends). A session without an end and without one was cut off (`kill -9`, a
+ * lost machine) or imported so.
+ */
+export function liveSessionIds(dbFile: string): Set<string> {
+  const ids = new Set<string>();
+  for (const { path, live } of listSpools(dbFile)) {
+    if (!live) continue;
+    // <session>.<host tag>.<pid>.spool (older: <session>.<pid>.spool)
+    const parts = path.slice(spoolDir(dbFile).length + 1).split('.');
+    ids.add(parts.slice(0, parts.length >= 4 ? -3 : -2).join('.'));
+  }
+  return ids;
+}
+
 export function readSpool(path: string): ReturnType<typeof decodeSpool> | undefined {
   try {
     return decodeSpool(readFileSync(path));

@@ -21,7 +21,16 @@ import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
 import { DecisionLog, decisionValues, type DecisionRecord } from './decisionLog.js';
 import { MIGRATIONS } from './migrations.js';
-import { decodeSpool, listSpools, nonJsonData, rawFacts, readSpool, spoolDir, type SpoolRow } from './spool.js';
+import {
+  decodeSpool,
+  listSpools,
+  liveSessionIds,
+  nonJsonData,
+  rawFacts,
+  readSpool,
+  spoolDir,
+  type SpoolRow,
+} from './spool.js';
 import { StatementPool } from './statementPool.js';
 import type { Direction, MessageRecord, ReplayMessage, SessionInfo, SessionRecord, SessionSummary } from './types.js';
 
@@ -721,6 +730,11 @@ export class Store {
           `${named.length > 2 ? ', …' : ''} (give a session id or a prefix of one)`,
       );
     throw new InputError(`unknown session ${idOrPrefix} in ${this.file} (see 'mcp-replay sessions list')`);
+  }
+
+  /** The sessions a recorder may still be recording (see liveSessionIds). */
+  liveSessions(): Set<string> {
+    return this.file === ':memory:' ? new Set() : liveSessionIds(this.file);
   }
 
   listSessions(): SessionSummary[] {

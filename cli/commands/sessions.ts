@@ -23,13 +23,20 @@ export function registerSessions(program: Command): void {
       else if (list.length === 0) process.stderr.write(`no sessions in ${db.get().file}\n`);
       else {
         // Ids and names come from imported files too: their controls show as escapes.
+        const live = db.get().liveSessions();
         const rows = list.map((s) => [
           visible(s.id),
           visible(s.name ?? ''),
           s.startedAt,
           String(s.messages),
           String(s.calls),
-          s.endedAt ? (s.exitCode === undefined || s.exitCode === null ? 'ended' : `exit ${s.exitCode}`) : 'open',
+          s.endedAt
+            ? s.exitCode === undefined || s.exitCode === null
+              ? 'ended'
+              : `exit ${s.exitCode}`
+            : live.has(s.id)
+              ? 'open'
+              : 'no end',
         ]);
         for (const l of table(['ID', 'NAME', 'STARTED', 'MESSAGES', 'CALLS', 'STATUS'], rows)) out.line(l);
       }
@@ -79,7 +86,9 @@ export function registerSessions(program: Command): void {
       } else {
         const status = info.endedAt
           ? `ended ${info.endedAt}${info.exitCode === undefined || info.exitCode === null ? '' : `, exit ${info.exitCode}`}`
-          : 'open';
+          : store.liveSessions().has(info.id)
+            ? 'open (being recorded)'
+            : 'no end recorded (its recorder was cut off, or it was imported so)';
         out.line(`session ${visible(info.id)}${info.name ? ` (${visible(info.name)})` : ''}`);
         out.line(`started ${info.startedAt}, ${status}`);
         const command = (info.server as { command?: unknown } | undefined)?.command;

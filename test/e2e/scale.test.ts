@@ -80,7 +80,7 @@ describe('reading a db at scale', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(MANY + 1);
-    expect(lines.at(-1)).toMatch(/^S0129999\s+run\s+2026-04-01T06:39:00.000Z\s+0\s+0\s+open$/);
+    expect(lines.at(-1)).toMatch(/^S0129999\s+run\s+2026-04-01T06:39:00.000Z\s+0\s+0\s+no end$/);
   });
 
   it(`sessions show prints an enforced session of ${MANY.toLocaleString('en-US')} decided calls`, () => {

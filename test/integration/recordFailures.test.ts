@@ -1,11 +1,11 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { closed, connect, eventually, lineEcho, recordArgs, recorded, tempDir, toy } from './helpers.js';
+import { cli, closed, connect, eventually, lineEcho, recordArgs, recorded, tempDir, toy } from './helpers.js';
 
 const SECRETS = [
   'tok-client-1234',
@@ -264,6 +264,36 @@ describe('record started while another process holds the db', () => {
     expect(r.info.endedAt).toBeDefined();
     expect(r.c2s).toHaveLength(1);
     expect(readdirSync(`${db}.spool`)).toEqual([]);
+  });
+});
+
+describe('the status of a session whose recorder was killed', () => {
+  it("is 'open' while its recorder runs, 'no end' once it was killed (it stayed 'open' forever)", async () => {
+    const db = join(tempDir(), 'k.db');
+    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+    await eventually(() => expect(out).toContain('"id":1,'));
+    const status = () => {
+      const r = spawnSync(process.execPath, [cli, 'sessions', 'list', '--db', db], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .trim()
+        .split(/\s{2,}/)
+        .at(-1);
+    };
+    expect(status()).toBe('open');
+    proc.kill('SIGKILL');
+    await new Promise((r) => proc.on('close', r));
+    expect(status()).toBe('no end');
+    const show = spawnSync(process.execPath, [cli, 'sessions', 'show', '--db', db, recorded(db).info.id], {
+      encoding: 'utf8',
+    });
+    expect(show.stdout).toContain('no end recorded');
   });
 });
 
