@@ -30,6 +30,32 @@ function dbBytes(dir: string): string {
     .join('');
 }
 
+/**
+ * `record` in front of the line-echo server, driven line by line: `call(id)` sends a tools/call
+ * and waits for its answer; `out()` and `err()` are what it wrote so far.
+ */
+function echoRecorder(db: string, extra: string[] = []) {
+  const proc = spawn(process.execPath, recordArgs(db, [lineEcho], extra), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('close', r));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  return {
+    proc,
+    exited,
+    out: () => out,
+    err: () => err,
+    /** Sends a tools/call with this id and waits for the answer (failing at once if the recorder exited). */
+    async call(id: number, timeoutMs?: number): Promise<void> {
+      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
+      await eventually(() => expect(out + (gone ? `\nexited: ${err}` : '')).toContain(`"id":${id},`), timeoutMs);
+    },
+  };
+}
+
 describe('record when things go wrong', () => {
   // One session through a misbehaving server: non-JSON on stdout, secrets both ways, then a crash mid-call.
   it('survives non-JSON, keeps secrets off the disk, and answers the pending call when the server crashes', async () => {
@@ -219,26 +245,14 @@ describe('record started while another process holds the db', () => {
     const locker = new Database(db);
     locker.exec('BEGIN EXCLUSIVE');
     // It stopped with "database is locked" after SQLite's 5 s: the agent lost its server.
-    const proc = spawn(process.execPath, recordArgs(db, [lineEcho], ['--name', 'busy']), {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((r) => proc.on('close', r));
-    let gone = false;
-    void exited.then(() => (gone = true));
-    for (const id of [1, 2]) {
-      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
-      await eventually(() => expect(out + (gone ? `\nexited: ${err}` : '')).toContain(`"id":${id},`), 15_000);
-    }
-    expect(err).toContain('is locked by another process');
+    const rec = echoRecorder(db, ['--name', 'busy']);
+    for (const id of [1, 2]) await rec.call(id, 15_000);
+    expect(rec.err()).toContain('is locked by another process');
     expect(locker.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(0);
     locker.exec('COMMIT');
     locker.close();
-    proc.stdin.end();
-    expect(await exited).toBe(0);
+    rec.proc.stdin.end();
+    expect(await rec.exited).toBe(0);
     const r = await closed(db);
     expect(r.info).toMatchObject({ name: 'busy', exitCode: 0 });
     expect(r.c2s).toHaveLength(2);
@@ -250,13 +264,10 @@ describe('record started while another process holds the db', () => {
     openStore(db).close();
     const locker = new Database(db);
     locker.exec('BEGIN EXCLUSIVE');
-    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }) + '\n');
-    await eventually(() => expect(out).toContain('"id":1,'), 15_000);
-    proc.stdin.end();
-    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    const rec = echoRecorder(db);
+    await rec.call(1, 15_000);
+    rec.proc.stdin.end();
+    expect(await rec.exited).toBe(0);
     locker.exec('COMMIT');
     locker.close();
     const r = recorded(db);
@@ -270,11 +281,8 @@ describe('record started while another process holds the db', () => {
 describe('the status of a session whose recorder was killed', () => {
   it("is 'open' while its recorder runs, 'no end' once it was killed (it stayed 'open' forever)", async () => {
     const db = join(tempDir(), 'k.db');
-    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }) + '\n');
-    await eventually(() => expect(out).toContain('"id":1,'));
+    const rec = echoRecorder(db);
+    await rec.call(1);
     const status = () => {
       const r = spawnSync(process.execPath, [cli, 'sessions', 'list', '--db', db], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
@@ -287,8 +295,8 @@ describe('the status of a session whose recorder was killed', () => {
         .at(-1);
     };
     expect(status()).toBe('open');
-    proc.kill('SIGKILL');
-    await new Promise((r) => proc.on('close', r));
+    rec.proc.kill('SIGKILL');
+    await rec.exited;
     expect(status()).toBe('no end');
     const show = spawnSync(process.execPath, [cli, 'sessions', 'show', '--db', db, recorded(db).info.id], {
       encoding: 'utf8',
@@ -301,25 +309,20 @@ describe('record when its db is deleted', () => {
   it('forwards everything and says that the session went with the deleted file', async () => {
     const dir = tempDir();
     const db = join(dir, 'gone.db');
-    const proc = spawn(process.execPath, recordArgs(db, [lineEcho]), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const call = async (id: number) => {
-      proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo' } }) + '\n');
-      await eventually(() => expect(out).toContain(`"id":${id},`));
-    };
-    await call(1);
+    const rec = echoRecorder(db);
+    await rec.call(1);
     for (const f of readdirSync(dir)) if (f.startsWith('gone.db') && !f.endsWith('.spool')) rmSync(join(dir, f));
-    await call(2);
+    await rec.call(2);
     await new Promise((r) => setTimeout(r, 1200)); // the copy into the db runs in pauses
-    await call(3);
-    proc.stdin.end();
-    expect(await new Promise((r) => proc.on('close', r))).toBe(0);
-    expect(out.split('\n').filter(Boolean)).toHaveLength(3);
-    const said = err.split('\n').filter((l) => /deleted or replaced/.test(l));
-    expect(said, err).toHaveLength(1);
+    await rec.call(3);
+    rec.proc.stdin.end();
+    expect(await rec.exited).toBe(0);
+    expect(rec.out().split('\n').filter(Boolean)).toHaveLength(3);
+    const said = rec
+      .err()
+      .split('\n')
+      .filter((l) => /deleted or replaced/.test(l));
+    expect(said, rec.err()).toHaveLength(1);
     expect(said[0]).toContain(db);
   });
 });
