@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ArgsValidator } from './argsValidator.js';
 import { compileArgsSchema, schemaError, schemaErrorPath } from './argsValidator.js';
+import { unsafePatterns } from './unsafePatterns.js';
 import { globMatcher, globsOverlap, isGlob, literalLength, type GlobMatcher } from './glob.js';
 import { jsonPath } from './jsonPath.js';
 import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
@@ -186,6 +187,7 @@ function compile(text: string): CompileResult {
       } catch (err) {
         errors.push(at([...parts, 'args', ...schemaErrorPath(err)], `invalid JSON Schema: ${schemaError(err)}`));
       }
+      for (const where of unsafePatterns(spec.args)) warnings.push(at([...parts, 'args', ...where], SLOW_PATTERN));
     }
     const path = jsonPath(parts);
     rules.push({
@@ -279,6 +281,9 @@ function compile(text: string): CompileResult {
 }
 
 const UNUSUAL = 'which MCP tool names do not: a typo? only a tool named exactly so matches';
+const SLOW_PATTERN =
+  'this regular expression can take exponential time (a repeated group that itself repeats, e.g. (a+)+): ' +
+  'an argument the agent chooses could freeze the gateway; write it without nested repetition';
 
 /**
  * The first character of a tool key (or hide entry) that MCP tool names do not hold and a typo

@@ -237,6 +237,29 @@ describe('compilePolicy', () => {
     expect(plain.ok && plain.warnings).toEqual([]);
   });
 
+  it('warns about an args pattern that can take exponential time (nested repetition), at the pattern', () => {
+    const text = JSON.stringify(
+      {
+        version: '1',
+        default: 'deny',
+        tools: {
+          read_file: { args: { properties: { path: { type: 'string', pattern: '^(/|[a-z]+)+$' } } } },
+          list: { args: { patternProperties: { '^(x+)*$': {} } } },
+          ok: { args: { properties: { p: { pattern: '^/srv/[a-z0-9._-]+$' } }, patternProperties: { '^x-': {} } } },
+        },
+      },
+      null,
+      2,
+    );
+    const r = compilePolicy(text);
+    if (!r.ok) throw new Error('should compile');
+    expect(r.warnings.map((w) => [w.path, w.line])).toEqual([
+      ['tools.read_file.args.properties.path.pattern', 10],
+      ['tools.list.args.patternProperties.^(x+)*$', 18],
+    ]);
+    expect(r.warnings[0]!.message).toMatch(/exponential time .* could freeze the gateway/);
+  });
+
   it('matches a glob of several * against a long tool name the agent chose without backtracking through every split', () => {
     // As a regular expression, `*_*_*_*x` against 5,000 underscores tries every way to split
     // them (≈ n⁴ steps: hours), and the gateway's one thread with it. Glob matching is linear.
