@@ -221,11 +221,20 @@ export function registerSessions(program: Command): void {
     sessions
       .command('rm')
       .description('delete a session and its messages')
-      .argument('<id>', 'session id or unique prefix'),
-  ).action((id: string, opts: CommonOptions) => {
+      .argument('<id>', 'session id or unique prefix')
+      .option(
+        '--force',
+        'also a session a recorder may be writing (a recorder on another host counts as running: it cannot be checked)',
+      ),
+  ).action((id: string, opts: CommonOptions & { force?: boolean }) => {
     const db = lazyStore(opts, { create: false });
     try {
       const info = db.get().resolveSession(id);
+      // Its recorder would go on, dropping every later row of a session that is gone.
+      if (!opts.force && db.get().liveSessions().has(info.id))
+        throw new InputError(
+          `session ${visible(info.id)} is being recorded: stop its recorder first (else its later messages are dropped unrecorded), or --force`,
+        );
       db.get().deleteSession(info.id);
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'removed', id: info.id })}\n`);
       else process.stderr.write(`removed session ${visible(info.id)}\n`);

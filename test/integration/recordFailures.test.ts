@@ -279,7 +279,7 @@ describe('record started while another process holds the db', () => {
 });
 
 describe('the status of a session whose recorder was killed', () => {
-  it("is 'open' while its recorder runs, 'no end' once it was killed (it stayed 'open' forever)", async () => {
+  it("is 'open' while its recorder runs (and cannot be removed), 'no end' once it was killed (it stayed 'open' forever)", async () => {
     const db = join(tempDir(), 'k.db');
     const rec = echoRecorder(db);
     await rec.call(1);
@@ -295,6 +295,14 @@ describe('the status of a session whose recorder was killed', () => {
         .at(-1);
     };
     expect(status()).toBe('open');
+    // A live session is not deleted from under its recorder (it dropped every later row, silently).
+    const id = recorded(db).info.id;
+    const rm = () => spawnSync(process.execPath, [cli, 'sessions', 'rm', '--db', db, id], { encoding: 'utf8' });
+    const refused = rm();
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(
+      `mcp-replay: session ${id} is being recorded: stop its recorder first (else its later messages are dropped unrecorded), or --force\n`,
+    );
     rec.proc.kill('SIGKILL');
     await rec.exited;
     expect(status()).toBe('no end');
@@ -302,6 +310,7 @@ describe('the status of a session whose recorder was killed', () => {
       encoding: 'utf8',
     });
     expect(show.stdout).toContain('no end recorded');
+    expect(rm().status).toBe(0);
   });
 });
 
