@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -121,7 +122,12 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       // Only a failure to start ends up here without an 'exit'.
       if (child.pid !== undefined) return;
-      const message = `cannot start ${options.command}: ${err.code ?? err.message}`;
+      // The program is there (whyServerCannotRun checked it) but exec found no file: its `#!` interpreter.
+      const why =
+        err.code === 'ENOENT' && options.command.includes('/') && existsSync(options.command)
+          ? 'ENOENT (the interpreter its #! line names was not found)'
+          : (err.code ?? err.message);
+      const message = `cannot start ${options.command}: ${why}`;
       pump.event({ kind: 'error', message, t: clock.micros() });
       pump.serverExited(null, null);
       detach();

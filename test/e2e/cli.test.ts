@@ -1,4 +1,14 @@
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -340,6 +350,14 @@ describe('mcp-replay CLI (built)', () => {
       }
       expect(runCli(['sessions', 'list', '--json', '--db', db]).stdout).toBe('');
     }
+  });
+
+  it('a server script whose #! interpreter is missing: the error says so (it said a bare ENOENT of a file that is there)', () => {
+    const script = tempFile('server.sh', '#!/no/such/interpreter\necho hi\n');
+    chmodSync(script, 0o755);
+    const r = runCli(['record', '--db', join(tempDir(), 'r.db'), '--', script], {}, '');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot start ${script}: ENOENT (the interpreter its #! line names was not found)`);
   });
 
   it('a session prefix is a literal, case-sensitive prefix: LIKE wildcards and an empty id name no session (rm must not delete one nobody named)', () => {
