@@ -18,7 +18,7 @@ export function* unsafePatterns(schema: unknown, at: PropertyKey[] = [], depth =
   const pp = node.patternProperties;
   if (pp !== null && typeof pp === 'object' && !Array.isArray(pp))
     for (const key of Object.keys(pp)) if (!isSafe(key)) yield [...at, 'patternProperties', key];
-  for (const [k, v] of Object.entries(node)) if (k !== 'pattern') yield* unsafePatterns(v, [...at, k], depth + 1);
+  for (const [k, v] of Object.entries(node)) yield* unsafePatterns(v, [...at, k], depth + 1);
 }
 
 function isSafe(pattern: string): boolean {

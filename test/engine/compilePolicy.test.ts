@@ -246,6 +246,8 @@ describe('compilePolicy', () => {
           read_file: { args: { properties: { path: { type: 'string', pattern: '^(/|[a-z]+)+$' } } } },
           list: { args: { patternProperties: { '^(x+)*$': {} } } },
           ok: { args: { properties: { p: { pattern: '^/srv/[a-z0-9._-]+$' } }, patternProperties: { '^x-': {} } } },
+          // An argument named "pattern" is a schema like any other.
+          grep: { args: { properties: { pattern: { type: 'string', pattern: '^(\\w+\\s?)*$' } } } },
         },
       },
       null,
@@ -256,6 +258,7 @@ describe('compilePolicy', () => {
     expect(r.warnings.map((w) => [w.path, w.line])).toEqual([
       ['tools.read_file.args.properties.path.pattern', 10],
       ['tools.list.args.patternProperties.^(x+)*$', 18],
+      ['tools.grep.args.properties.pattern.pattern', 39],
     ]);
     expect(r.warnings[0]!.message).toMatch(/exponential time .* could freeze the gateway/);
   });
