@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../cli/common.js';
 import { dryRun, resolveSources, timeline } from '../../replayer/index.js';
 import { openStore } from '../../store/store.js';
-import { cli, eventually, lineEcho, recorded, tempDir } from './helpers.js';
+import { enforceArgs, eventually, lineEcho, recordArgs, recorded, tempDir } from './helpers.js';
 
 type Reply = {
   id?: unknown;
@@ -25,28 +25,10 @@ async function session(lines: string[], expectReplies: number, extra: string[] =
     JSON.stringify({ version: '1', default: 'deny', tools: { echo: {}, 'delete_*': { action: 'deny' }, ...tools } }),
   );
   const serverDb = join(dir, 'server.db');
-  const proc = spawn(
-    process.execPath,
-    [
-      cli,
-      'enforce',
-      '--policy',
-      file,
-      '--db',
-      join(dir, 'gw.db'),
-      ...extra,
-      '--',
-      process.execPath,
-      cli,
-      'record',
-      '--db',
-      serverDb,
-      '--',
-      process.execPath,
-      lineEcho,
-    ],
-    { stdio: ['pipe', 'pipe', 'ignore'] },
-  );
+  // A recorder between the gateway and the server: what the server actually received.
+  const proc = spawn(process.execPath, enforceArgs(file, join(dir, 'gw.db'), recordArgs(serverDb, [lineEcho]), extra), {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   const replies: Reply[] = [];
   /** The ids of each array the client received (a batch's answers). */
   const batches: unknown[][] = [];

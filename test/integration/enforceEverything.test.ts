@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { cli, connect, enforceArgs, eventually, everything, recorded, tempDir } from './helpers.js';
+import { cli, connect, enforceArgs, eventually, everything, recordArgs, recorded, tempDir } from './helpers.js';
 
 const policy = {
   version: '1',
@@ -24,23 +24,7 @@ describe('enforce in front of server-everything', () => {
     const file = join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify(policy));
     // A recorder between the gateway and the server: what the server actually received.
-    const { client } = await connect(process.execPath, [
-      cli,
-      'enforce',
-      '--policy',
-      file,
-      '--db',
-      db,
-      '--',
-      process.execPath,
-      cli,
-      'record',
-      '--db',
-      serverDb,
-      '--',
-      process.execPath,
-      ...everything,
-    ]);
+    const { client } = await connect(process.execPath, enforceArgs(file, db, recordArgs(serverDb, everything)));
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('echo');
     expect(names).toContain('get-sum');

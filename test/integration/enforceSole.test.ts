@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cli, denyByDefault, lineEcho, tempDir } from './helpers.js';
+import { denyByDefault, enforceArgs, lineEcho, tempDir } from './helpers.js';
 
 /** An `enforce` process in front of the line echo server, asked one call at a time. */
 class Gateway {
@@ -11,17 +11,7 @@ class Gateway {
   private next = 1;
 
   constructor(policy: string, db: string) {
-    this.proc = spawn(process.execPath, [
-      cli,
-      'enforce',
-      '--policy',
-      policy,
-      '--db',
-      db,
-      '--',
-      process.execPath,
-      lineEcho,
-    ]);
+    this.proc = spawn(process.execPath, enforceArgs(policy, db, [lineEcho]));
     this.proc.stdout.on('data', (c: Buffer) => (this.out += c.toString()));
     this.proc.stderr.resume();
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { cli, denyByDefault, eventually, lineEcho, tempDir } from './helpers.js';
+import { cli, denyByDefault, enforceArgs, eventually, lineEcho, tempDir } from './helpers.js';
 
 interface Reply {
   id: number;
@@ -84,17 +84,7 @@ describe('enforce while another process holds the db', () => {
     const dir = tempDir();
     const policy = denyByDefault(dir, { echo: { limits: [{ window: 'hour', max: 1000 }] } });
     const db = join(dir, 'gw.db');
-    const proc = spawn(process.execPath, [
-      cli,
-      'enforce',
-      '--policy',
-      policy,
-      '--db',
-      db,
-      '--',
-      process.execPath,
-      lineEcho,
-    ]);
+    const proc = spawn(process.execPath, enforceArgs(policy, db, [lineEcho]));
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     proc.stderr.resume();
