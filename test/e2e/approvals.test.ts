@@ -4,12 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../store/index.js';
+import { openStore, type Approval } from '../../store/index.js';
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, '../../dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'mcp-replay-approvals-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A db with two calls of `run` waiting for an answer (as a gateway queues them). */
+function twoPending(db: string): [Approval, Approval] {
+  const store = openStore(db);
+  try {
+    const now = Date.now();
+    const base = { sessionId: 'S1', seq: 2, grant: 'g', reason: 'r', rule: 'tools.run', requestedAt: now };
+    const pending = () => store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
+    return [pending(), pending()];
+  } finally {
+    store.close();
+  }
+}
 
 describe('mcp-replay approvals without a terminal', () => {
   it('prints the pending list (a table, or JSON Lines with --json) and exits', async () => {
@@ -67,12 +80,7 @@ describe('mcp-replay approvals without a terminal', () => {
 
   it('--approve / --reject answer one pending call for scripts; a call not pending is a one-line exit 2', async () => {
     const db = join(dir, 'answer.db');
-    const store = openStore(db);
-    const now = Date.now();
-    const base = { sessionId: 'S1', seq: 2, grant: 'g', reason: 'r', rule: 'tools.run', requestedAt: now };
-    const a = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
-    const b = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
-    store.close();
+    const [a, b] = twoPending(db);
     const ok = await run(process.execPath, [cli, 'approvals', '--db', db, '--approve', String(a.id), '--user', 'ci']);
     expect(ok.stderr).toBe(`approval ${a.id} approved\n`);
     await run(process.execPath, [cli, 'approvals', '--db', db, '--reject', String(b.id)]);
@@ -91,12 +99,7 @@ describe('mcp-replay approvals without a terminal', () => {
 
   it('--approve / --reject with --json say the answer as a JSON line on stdout', async () => {
     const db = join(dir, 'answer-json.db');
-    const store = openStore(db);
-    const now = Date.now();
-    const base = { sessionId: 'S1', seq: 2, grant: 'g', reason: 'r', rule: 'tools.run', requestedAt: now };
-    const a = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
-    const b = store.enqueueApproval({ ...base, tool: 'run', args: {}, expiresAt: now + 60_000 });
-    store.close();
+    const [a, b] = twoPending(db);
     const ok = await run(process.execPath, [
       cli,
       'approvals',
