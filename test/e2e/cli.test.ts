@@ -397,6 +397,17 @@ describe('mcp-replay CLI (built)', () => {
       expectBadInput(runCli(args), /^mcp-replay: option '--db <file>' argument '' is invalid\. expects a file/);
   });
 
+  it("an option's value left out before `--` is bad usage: `--` is not taken as the value (a session named `--`)", () => {
+    const db = join(tempDir(), 'dashdash.db');
+    for (const [args, flags] of [
+      [['record', '--db', db, '--name', '--', 'true'], '--name <name>'],
+      [['record', '--db', db, '--redact', 'a', '--redact', '--', 'true'], '--redact <key>'],
+      [['enforce', '--db', db, '--policy', '--', 'true'], '--policy <file>'],
+    ] as const)
+      expectBadInput(runCli([...args]), new RegExp(`^mcp-replay: option '${flags}' argument missing \\(got '--'`));
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('exits 2 naming the db for a db that is not one or is damaged, whatever part of it is', () => {
     const dir = tempDir();
     const notDb = join(dir, 'not.db');
@@ -455,6 +466,21 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
       expect(c.description(), c.name()).not.toBe('');
       expect(c.helpInformation()).toMatch(/^Usage: /);
     }
+  });
+
+  it('help COMMAND... shows that command at any depth; an unknown one is one line with a suggestion, exit 2', () => {
+    for (const [args, usage] of [
+      [['help', 'sessions', 'list'], 'Usage: mcp-replay sessions list'],
+      [['sessions', 'help', 'show'], 'Usage: mcp-replay sessions show'],
+      [['help', 'policy'], 'Usage: mcp-replay policy'],
+    ] as const) {
+      const r = runCli([...args]);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^${usage} `));
+    }
+    expectBadInput(runCli(['help', 'sesions']), /^mcp-replay: unknown command 'sesions' \(Did you mean sessions\?\)/);
+    expectBadInput(runCli(['help', 'sessions', 'lst']), /^mcp-replay: unknown command 'lst' \(Did you mean list\?\)/);
+    expectBadInput(runCli(['help', 'frob']), /^mcp-replay: unknown command 'frob'/);
   });
 
   it('a command that only reads creates no db where --db names none (a typo leaves nothing behind)', () => {
