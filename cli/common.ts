@@ -22,9 +22,14 @@ export function withCommon(cmd: Command, { json = true } = {}): Command {
   return cmd;
 }
 
-/** `--db ""` (an unset shell variable) names no file: SQLite would open a temporary db and keep nothing. */
+/**
+ * `--db ""` (an unset shell variable) names no file, and `:memory:` is SQLite's db in memory:
+ * either way nothing would be kept (a recorder would record nothing, silently).
+ */
 function dbFileArgument(value: string): string {
   if (value === '') throw new InvalidArgumentError('expects a file path (leave --db out for the default db)');
+  if (value === ':memory:')
+    throw new InvalidArgumentError("is SQLite's in-memory db, which keeps nothing (a file of that name: ./:memory:)");
   return value;
 }
 
@@ -32,6 +37,16 @@ function dbFileArgument(value: string): string {
 export function grantId(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expects a non-empty id');
   return value;
+}
+
+/** The default db (SPEC §1); `MCP_REPLAY_DB` is held to what `--db` is (see dbFileArgument). */
+function envDbPath(): string {
+  const file = defaultDbPath();
+  if (file === ':memory:')
+    throw new InputError(
+      "MCP_REPLAY_DB=:memory: is SQLite's in-memory db, which keeps nothing (a file of that name: ./:memory:)",
+    );
+  return file;
 }
 
 /** Collects a repeatable option's values (`previous` is the default: none, or an array). */
@@ -57,7 +72,7 @@ export function lazyStore(
 ): { get: () => Store; close: () => void } {
   let store: Store | undefined;
   return {
-    get: () => (store ??= openStore((dbFile = options.db ?? defaultDbPath()), mode)),
+    get: () => (store ??= openStore((dbFile = options.db ?? envDbPath()), mode)),
     close: () => store?.close(),
   };
 }

@@ -397,6 +397,17 @@ describe('mcp-replay CLI (built)', () => {
       expectBadInput(runCli(args), /^mcp-replay: option '--db <file>' argument '' is invalid\. expects a file/);
   });
 
+  it("--db :memory: is bad usage: SQLite's in-memory db keeps nothing (record recorded nothing, silently)", () => {
+    for (const args of [
+      ['record', '--db', ':memory:', '--', 'true'],
+      ['sessions', 'list', '--db', ':memory:'],
+    ])
+      expectBadInput(
+        runCli(args),
+        /^mcp-replay: option '--db <file>' argument ':memory:' is invalid\. is SQLite's in-memory db/,
+      );
+  });
+
   it("an option's value left out before `--` is bad usage: `--` is not taken as the value (a session named `--`)", () => {
     const db = join(tempDir(), 'dashdash.db');
     for (const [args, flags] of [
