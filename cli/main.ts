@@ -3,6 +3,7 @@
 import './noColor.js';
 import { CommanderError, type Command } from 'commander';
 import { InputError, Interrupted } from '../engine/errors.js';
+import { visible } from '../engine/visible.js';
 import { openedDb } from './common.js';
 import { buildProgram } from './program.js';
 
@@ -37,21 +38,23 @@ function exitCodeFor(err: unknown): number {
     // Commander has already printed its message (or the help).
     return err.exitCode === 0 ? 0 : 2;
   }
+  // An error quotes what it was given (a session id, a file name, a recorded name): its controls
+  // are escaped, so that it stays one line and cannot recolour or rewrite the terminal.
   if (err instanceof InputError) {
-    process.stderr.write(`mcp-replay: ${err.message}\n`);
+    process.stderr.write(`mcp-replay: ${visible(err.message)}\n`);
     return 2;
   }
   if (err instanceof Interrupted) return 130;
   // A damaged db is bad input, as one that is not a db at all is (openStore finds that one).
   const code = String((err as { code?: unknown })?.code ?? '');
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    process.stderr.write(`mcp-replay: ${openedDb() ?? 'the database'}: ${(err as Error).message}\n`);
+    process.stderr.write(`mcp-replay: ${visible(`${openedDb() ?? 'the database'}: ${(err as Error).message}`)}\n`);
     return 2;
   }
   const e = err as Error;
   // The db's own errors (locked, full, read-only) say which db.
   const db = code.startsWith('SQLITE_') ? openedDb() : undefined;
-  process.stderr.write(`mcp-replay: ${db ? `${db}: ` : ''}${e?.message ?? String(err)}\n`);
+  process.stderr.write(`mcp-replay: ${visible(`${db ? `${db}: ` : ''}${e?.message ?? String(err)}`)}\n`);
   if (process.env.MCP_REPLAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
   return 1;
 }

@@ -586,6 +586,22 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     expect(show).toContain('server  srv\\u001b[31m --x');
   });
 
+  it('an error quoting ids it was given or found (an ambiguous prefix, an unknown id) escapes their controls: one line', () => {
+    const db = join(tempDir(), 'x.db');
+    const session = (id: string) =>
+      JSON.stringify({ type: 'session', id, startedAt: '2026-01-01T00:00:00.000Z', transport: 'stdio' });
+    for (const id of ['p\u001b[2J1', 'p\u001b[2J2'])
+      expect(runCli(['sessions', 'import', '--db', db, tempFile('s.jsonl', session(id) + '\n')]).code).toBe(0);
+    expectBadInput(
+      runCli(['sessions', 'show', '--db', db, 'p']),
+      /ambiguous .*: p\\u001b\[2J1, p\\u001b\[2J2 \(give more/,
+    );
+    expectBadInput(
+      runCli(['sessions', 'show', '--db', db, 'q\nr\u001b[31m']),
+      /^mcp-replay: unknown session q\\u000ar\\u001b\[31m in /,
+    );
+  });
+
   it("replay's table keeps its columns under its header (a session id is cut with …)", () => {
     const [header, first] = runCli(['replay', '--policy', SEED, SESSION]).stdout.split('\n');
     expect(first).toMatch(/^\+0\.002s\s+seed-15-cal…\s+invoke_agent_runtime/);
