@@ -4,7 +4,7 @@ import { compileArgsSchema, schemaError, schemaErrorPath } from './argsValidator
 import { unsafePatterns } from './unsafePatterns.js';
 import { globMatcher, globsOverlap, isGlob, literalLength, type GlobMatcher } from './glob.js';
 import { jsonPath } from './jsonPath.js';
-import { policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
+import { fieldsAt, policySchema, type LimitSpec, type PolicyFile } from './policySchema.js';
 import { SourceMap, duplicateKeys, parseJson } from './sourceLocation.js';
 import { describeWindow, parseWindow } from './window.js';
 
@@ -140,7 +140,7 @@ function compile(text: string): CompileResult {
     const errors: PolicyProblem[] = [];
     for (const issue of checked.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) errors.push(at([...issue.path, key], 'unknown field'));
+        for (const key of issue.keys) errors.push(at([...issue.path, key], unknownField(key, fieldsAt(issue.path))));
       } else if (issue.code === 'invalid_key') {
         // What is wrong with the key itself, not the record's own message.
         errors.push(at(issue.path, issue.issues[0]?.message ?? issue.message));
@@ -314,6 +314,25 @@ function shareRetention(limits: readonly CompiledLimit[]): void {
 }
 
 /** Whether the member a path names is absent (its parent is there): then it is required, not wrong. */
+/** `unknown field`, with the field meant when it is a typo of one, else the fields allowed there. */
+function unknownField(key: string, fields: readonly string[]): string {
+  if (fields.length === 0) return 'unknown field';
+  const near = fields.find((f) => editDistance(key.toLowerCase(), f) <= Math.max(1, Math.floor(f.length / 3)));
+  return near ? `unknown field (did you mean ${near}?)` : `unknown field (expected one of: ${fields.join(', ')})`;
+}
+
+/** Levenshtein distance (short field names: the plain two-row table). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 function isMissing(root: unknown, path: readonly PropertyKey[]): boolean {
   let v: unknown = root;
   for (const [i, key] of path.entries()) {

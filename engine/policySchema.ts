@@ -57,3 +57,15 @@ export const policySchema = z.strictObject(
 export type PolicyFile = z.infer<typeof policySchema>;
 export type RuleSpec = z.infer<typeof ruleSchema>;
 export type LimitSpec = z.infer<typeof limitSchema>;
+
+/**
+ * The fields an object of the policy at `path` may have (where an unknown field was found), to
+ * name in the error: `tools.x.decision: unknown field` alone leaves the author guessing.
+ */
+export function fieldsAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return Object.keys(policySchema.shape).filter((k) => k !== '$schema');
+  if (path.length === 2 && path[0] === 'tools') return Object.keys(ruleSchema.shape);
+  if (path.length === 1 && path[0] === 'all_tools') return ['limits'];
+  if (path.at(-2) === 'limits' && typeof path.at(-1) === 'number') return Object.keys(limitSchema.shape);
+  return [];
+}

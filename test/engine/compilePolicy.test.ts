@@ -27,7 +27,9 @@ describe('compilePolicy', () => {
     "read_file": { "limts": [] }
   }
 }`;
-    expect(errors(compilePolicy(text))).toEqual(['p.json:5:20: tools.read_file.limts: unknown field']);
+    expect(errors(compilePolicy(text))).toEqual([
+      'p.json:5:20: tools.read_file.limts: unknown field (did you mean limits?)',
+    ]);
   });
 
   it('explains a bad window and a negative max with their paths', () => {
@@ -76,7 +78,7 @@ describe('compilePolicy', () => {
 
   it('rejects unknown top-level fields, bad actions and invalid args schemas', () => {
     expect(errors(compilePolicyValue({ ...base, tool: {} }))).toEqual([
-      expect.stringContaining(': tool: unknown field'),
+      expect.stringContaining(': tool: unknown field (did you mean tools?)'),
     ]);
     expect(errors(compilePolicyValue({ ...base, tools: { a: { action: 'block' } } }))).toEqual([
       expect.stringContaining('tools.a.action: expected "allow"|"deny"|"require_approval"'),
@@ -184,6 +186,23 @@ describe('compilePolicy', () => {
   it('rejects a key written twice (JSON.parse would keep the last silently)', () => {
     const text = '{"version":"1","default":"allow",\n"tools":{"x":{"action":"deny"},\n "x":{"action":"allow"}}}';
     expect(errors(compilePolicy(text))).toEqual(['p.json:3:2: tools.x: key written twice in one object']);
+  });
+
+  it('an unknown field names the field meant (a typo) or the fields allowed there', () => {
+    const one = (value: unknown) => errors(compilePolicyValue(value)).join('\n');
+    expect(one({ ...base, tools: { a: { decision: 'allow' } } })).toMatch(
+      /tools\.a\.decision: unknown field \(expected one of: action, reason, args, limits\)$/,
+    );
+    expect(one({ ...base, tools: { a: { Action: 'deny' } } })).toMatch(
+      /tools\.a\.Action: unknown field \(did you mean action\?\)$/,
+    );
+    expect(one({ ...base, all_tools: { limits: [{ window: 'minute', max: 1, scop: 'global' }] } })).toMatch(
+      /all_tools\.limits\[0\]\.scop: unknown field \(did you mean scope\?\)$/,
+    );
+    expect(one({ ...base, all_tool: {} })).toMatch(/all_tool: unknown field \(did you mean all_tools\?\)$/);
+    expect(one({ ...base, allow: [] })).toMatch(
+      /allow: unknown field \(expected one of: version, default, tools, all_tools, hide\)$/,
+    );
   });
 
   it('quotes keys that are not plain names in paths', () => {

@@ -50,7 +50,7 @@ describe('PolicyWatcher (hot reload, SPEC §3)', () => {
       expect(await event).toBe('rejected');
       expect(watcher.policy).toBe(valid);
       expect(log.at(-1)).toBe(
-        `mcp-replay: ${file}:6:7: tools.echo.acton: unknown field; keeping the last valid policy (sha256 ${valid.sha256.slice(0, 12)})`,
+        `mcp-replay: ${file}:6:7: tools.echo.acton: unknown field (did you mean action?); keeping the last valid policy (sha256 ${valid.sha256.slice(0, 12)})`,
       );
       // The same bad version is reported once, however often it is looked at.
       expect(watcher.check()).toBe('rejected');
