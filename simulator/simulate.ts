@@ -30,6 +30,8 @@ export interface SimulateOptions {
   newLimiter?: () => Limiter;
   /** Called with each stream's calls as the policies decide them (exploring and shrinking): a progress bar's tick. */
   onDecided?: (calls: number) => void;
+  /** Called after each stream of the exploring pass with how many of `runs` it has drawn (then only shrinking is left). */
+  onExplored?: (streams: number) => void;
 }
 
 export type Counts = Record<Decision, number> & { calls: number };
@@ -148,6 +150,7 @@ export function simulate(options: SimulateOptions): SimulationReport {
     for (const prop of properties)
       if (!firstFailure.has(prop.id) && prop.check(policies, run)) firstFailure.set(prop.id, streams - 1);
     for (const e of expectations) met.set(e.id, (met.get(e.id) ?? 0) + matchingCalls(e, run).length);
+    options.onExplored?.(streams);
   };
 
   const counterexamples: Counterexample[] = [];

@@ -95,8 +95,14 @@ export function registerSimulate(program: Command): void {
       const seed = opts.seed ?? randomInt(0, 2 ** 31 - 1);
       if (opts.seed === undefined)
         process.stderr.write(`simulate: random seed ${seed} (pass --seed ${seed} to repeat this run)\n`);
-      // The streams' calls as they are decided: a sign of life on a long run (count and rate).
-      const progress = new Progress('calls decided', () => undefined, { enabled: progressWanted(false) });
+      // The streams' calls as they are decided: a sign of life on a long run (count and rate), with
+      // the share of --runs explored; the shrinking after it has no known length (count and rate only).
+      let explored = 0;
+      const progress = new Progress(
+        'calls decided',
+        () => (opts.path === undefined && explored < opts.runs ? explored / opts.runs : undefined),
+        { enabled: progressWanted(false) },
+      );
       let report: ReturnType<typeof simulate>;
       try {
         report = simulate({
@@ -110,6 +116,9 @@ export function registerSimulate(program: Command): void {
           maxCalls: opts.maxCalls,
           onDecided: (n) => {
             for (let i = 0; i < n; i++) progress.tick();
+          },
+          onExplored: (n) => {
+            explored = n;
           },
         });
       } finally {

@@ -55,11 +55,11 @@ describe.skipIf(!hasScript)(`progress of the sessions commands on a terminal${ha
       expect(r.screen.endsWith('\r<ESC>[2K')).toBe(true);
     });
 
-  it('simulate: a count and a rate of the calls decided on a long run, erased before the report', () => {
+  it('simulate: a bar of the --runs explored, with the calls decided and their rate, erased before the report', () => {
     const policy = join(ROOT, 'fixtures/policies/seed.json');
     const r = onTerminal(`$CLI simulate --policy ${policy} --runs 40000 --seed 1 > /dev/null`);
     expect(r.code).toBe(0);
-    expect(r.screen).toMatch(/\r[\d,]+ calls decided {2}\S+\/s<ESC>\[K/);
+    expect(r.screen).toMatch(/\r\[#*-*\] +\d+% {2}[\d,]+ calls decided {2}\S+\/s<ESC>\[K/);
     expect(r.screen.endsWith('\r<ESC>[2K')).toBe(true);
   });
 });
