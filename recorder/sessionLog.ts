@@ -65,7 +65,7 @@ export class SessionLog {
    * The kinds of failure reported: each once a session (on a full disk, small writes still fit
    * between the big ones that fail: reporting each time it came back said it again and again).
    */
-  private readonly reported = new Set<'spool' | 'copy' | 'lost' | 'replaced'>();
+  private readonly reported = new Set<'spool' | 'copy' | 'lost' | 'replaced' | 'deleted'>();
   /** Messages and events neither the spool nor the db took: the session's end says how many. */
   private lost = 0;
   /** Why the last commit lost rows a gateway must keep (see `assertKept`). */
@@ -224,7 +224,11 @@ export class SessionLog {
     this.spooled = [];
     this.size = 0;
     try {
-      this.spool?.reset();
+      if (this.spool?.reset())
+        this.fail(
+          'deleted',
+          `the spool ${this.spool.path} was deleted while recording: made anew (what it held is in the db; a recorder killed meanwhile would have lost it)`,
+        );
     } catch (err) {
       this.fail('spool', `cannot empty the spool ${this.spool?.path}: ${(err as Error).message}`);
     }
@@ -326,7 +330,7 @@ export class SessionLog {
     this.lost = 0;
   }
 
-  private fail(kind: 'spool' | 'copy' | 'lost' | 'replaced', message: string): void {
+  private fail(kind: 'spool' | 'copy' | 'lost' | 'replaced' | 'deleted', message: string): void {
     if (!this.reported.has(kind)) this.report(message);
     this.reported.add(kind);
   }

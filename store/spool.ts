@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -12,7 +13,7 @@ import {
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DecisionRecord } from './decisionLog.js';
 import type { Direction, SessionInfo } from './types.js';
 
@@ -291,12 +292,26 @@ export class SpoolFile {
     this.length += length;
   }
 
-  /** Everything written so far is in the db: start again from an empty file. */
-  reset(): void {
-    if (this.fd === undefined) return;
+  /**
+   * Everything written so far is in the db: start again from an empty file. A spool deleted
+   * meanwhile (its folder cleaned up by hand, a tmp reaper) is made anew, and true returned: the
+   * rows written since were only in the deleted file, which no recovery can find, and readers
+   * took the session for one whose recorder is gone.
+   */
+  reset(): boolean {
+    if (this.fd === undefined) return false;
+    const deleted = fstatSync(this.fd).nlink === 0;
+    if (deleted) {
+      const dir = dirname(this.path);
+      if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
+      const fd = openSync(this.path, 'a', 0o600);
+      closeSync(this.fd);
+      this.fd = fd;
+    }
     ftruncateSync(this.fd);
     this.length = 0;
     this.append(JSON.stringify(['s', this.sessionId]) + '\n');
+    return deleted;
   }
 
   /** Closes and deletes the file (call once everything is in the db). */

@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { COPY_SLICE, SessionLog } from '../../recorder/sessionLog.js';
 import type { SpoolRow } from '../../store/spool.js';
-import { spoolDir } from '../../store/spool.js';
+import { liveSessionIds, spoolDir } from '../../store/spool.js';
 import { openStore, type Store } from '../../store/store.js';
 import { tempDir } from '../integration/helpers.js';
 
@@ -98,6 +98,29 @@ describe('SessionLog: the background copy into the db', () => {
     for (let i = 0; i < 5; i++) await turn();
     expect(copies).toHaveLength(2);
     expect(seqs(store)).toHaveLength(n);
+    log.close();
+    store.close();
+  });
+
+  it('a spool folder deleted while recording is made anew at the next copy, and said once (the session looked dead)', async () => {
+    const { store, db, copies } = countingStore();
+    const reports: string[] = [];
+    const log = new SessionLog(store, 'S', { idleMs: 1, maxDelayMs: 1, report: (m) => reports.push(m) });
+    addMessages(log, 0, 5);
+    await settle(copies, 5);
+    rmSync(spoolDir(db), { recursive: true, force: true });
+    expect(liveSessionIds(db)).toEqual(new Set());
+    addMessages(log, 5, 5);
+    await settle(copies, 10);
+    expect(seqs(store)).toHaveLength(10);
+    expect(liveSessionIds(db)).toEqual(new Set(['S'])); // a reader sees its recorder running again
+    expect(reports).toEqual([expect.stringMatching(/^the spool .* was deleted while recording: made anew/)]);
+    // Rows after that are spooled where a recovery finds them.
+    addMessages(log, 10, 3);
+    const spool = readdirSync(spoolDir(db))[0]!;
+    expect(readFileSync(join(spoolDir(db), spool), 'utf8')).toContain('"id":12');
+    await settle(copies, 13);
+    expect(reports).toHaveLength(1);
     log.close();
     store.close();
   });
