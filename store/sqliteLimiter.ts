@@ -108,6 +108,8 @@ export class SqliteLimiter implements Limiter {
   private seen = 0;
   private recordsSinceSweep = 0;
   private inBatch = false;
+  /** `atomically` calls under way (a decision's nested ones join the outer one). */
+  private nesting = 0;
   private sole = false;
   private readonly token = randomUUID();
   private registered = false;
@@ -312,6 +314,29 @@ export class SqliteLimiter implements Limiter {
     // Stalled long enough to be taken for gone: another gateway may now count alone, unseen.
     if (this.registered && Date.now() - this.beatAt > OVERDUE_MS) this.poll();
     if (this.blocked) throw this.blocked;
+    if (this.nesting > 0) return fn(); // inside a decision already: its transaction, its checks
+    this.assertSameFile();
+    this.nesting++;
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  /**
+   * The db file deleted or replaced under us (an agent with a file tool can do it): SQLite goes
+   * on writing into the old file, which nobody opens again, so what we count and audit now would
+   * be lost, and the next gateway would start every budget afresh. No call is decided (fail closed).
+   */
+  private assertSameFile(): void {
+    if (!this.store.replaced()) return;
+    throw new Error(
+      `the db ${this.store.file} was deleted or replaced while the gateway ran; its counters would go into the old file (restart the gateway)`,
+    );
+  }
+
+  private transaction<T>(fn: () => T): T {
     if (this.sole || this.db.inTransaction) return fn();
     this.stmts.begin.run();
     try {

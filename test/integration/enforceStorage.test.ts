@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -127,4 +128,46 @@ describe('enforce while another process holds the db', () => {
     expect(store.db.prepare('SELECT count(*) FROM limiter_log').pluck().get()).toBe(id - 1);
     store.close();
   });
+});
+
+describe('enforce when its db is deleted under it', () => {
+  it.each([[[]], [['--no-record']]])(
+    'denies every call from then on (%j): its counts and decisions would go into a file nobody reads',
+    async (extra: string[]) => {
+      const dir = tempDir();
+      const policy = denyByDefault(dir, {
+        echo: { limits: [{ window: 'hour', max: 1000, scope: 'global' }] },
+        free: {},
+      });
+      const db = join(dir, 'gw.db');
+      const proc = spawn(process.execPath, enforceArgs(policy, db, [lineEcho], extra));
+      let out = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      proc.stderr.resume();
+      const ask = async (id: number, method: string, params?: unknown) => {
+        proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+        const line = await eventually(() => {
+          const l = out.split('\n').find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`));
+          if (!l) throw new Error(`no answer to ${id}`);
+          return l;
+        });
+        return JSON.parse(line) as Reply;
+      };
+      const text = (r: Reply) => r.result?.content?.[0]?.text ?? r.error?.message;
+      expect(text(await ask(1, 'tools/call', { name: 'echo' }))).toMatch(/^tools\/call 1/);
+      // Deleted (an agent with a file tool could): a gateway started now counts from nothing.
+      for (const f of readdirSync(dir)) if (f.startsWith('gw.db') && !f.endsWith('.spool')) rmSync(join(dir, f));
+      for (const [id, name] of [
+        [2, 'echo'],
+        [3, 'free'],
+      ] as const) {
+        const r = await ask(id, 'tools/call', { name });
+        expect(r.result?.isError, `${name} went through`).toBe(true);
+        expect(text(r)).toMatch(/^Denied by policy: .*gw\.db was deleted or replaced.*fail closed/);
+      }
+      expect((await ask(4, 'ping')).result).toBeDefined(); // the rest of the traffic still flows
+      proc.stdin.end();
+      expect(await new Promise((r) => proc.on('close', r))).toBe(0);
+    },
+  );
 });
