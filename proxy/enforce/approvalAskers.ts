@@ -101,6 +101,43 @@ export class ElicitationAsker {
 }
 
 /**
+ * The question the approvals queue stores: the call's arguments redacted (the db keeps no
+ * secret), and, where that hid some of them, a reason that says which: the human approves the
+ * call that runs, not the text the queue shows. A value the agent put under a secret-looking key,
+ * or after `Cookie:` in a command (whose value runs to the end of its line), is hidden there.
+ */
+export function queuedQuestion(q: ApprovalQuestion, redact: (args: unknown) => unknown): ApprovalQuestion {
+  const args = redact(q.args);
+  const hidden: string[] = [];
+  changedPaths(q.args, args, '', hidden);
+  if (hidden.length === 0) return { ...q, args };
+  const list = hidden.length > MAX_LISTED ? `${hidden.slice(0, MAX_LISTED).join(', ')}, …` : hidden.join(', ');
+  return {
+    ...q,
+    args,
+    reason: `${q.reason}; redacted here, so not shown: ${list} (the call runs with their real values)`,
+  };
+}
+
+const MAX_LISTED = 10;
+
+/** The JSON pointers of the values `redacted` (the Redactor's output: unchanged parts are the same objects) changed in `original`. */
+function changedPaths(original: unknown, redacted: unknown, at: string, out: string[]): void {
+  if (original === redacted) return;
+  if (typeof original === 'object' && original !== null && typeof redacted === 'object' && redacted !== null) {
+    for (const k of Object.keys(original))
+      changedPaths(
+        (original as Record<string, unknown>)[k],
+        (redacted as Record<string, unknown>)[k],
+        `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        out,
+      );
+    return;
+  }
+  out.push(at === '' ? '/' : at);
+}
+
+/**
  * Queues the call in the db for `mcp-replay approvals` and polls for the answer; past the
  * timeout the request is expired (so a late approval cannot land) and the call denied.
  */

@@ -9,7 +9,7 @@ import { lossyId, memberTexts, RawJson } from '../exactId.js';
 import { Frame, isRequest, NOT_JSON } from '../frame.js';
 import type { SessionClock } from '../sessionClock.js';
 import type { Tap, TapAction, TapContext } from '../tap.js';
-import { ElicitationAsker, QueueAsker, type ApprovalOutcome } from './approvalAskers.js';
+import { ElicitationAsker, QueueAsker, queuedQuestion, type ApprovalOutcome } from './approvalAskers.js';
 import { InFlightRequests, inspectClientMessage, isFirstInitialize, refusedWhole } from './clientMessages.js';
 import {
   INVALID_REQUEST,
@@ -427,10 +427,7 @@ export class EnforcerTap implements Tap {
       // The client shows the human the real arguments; the db keeps them redacted.
       outcome = await (this.elicitation
         ? this.elicit!.ask(question, withdraw.signal)
-        : this.queue.ask(
-            this.o.redact ? { ...question, args: this.o.redact(question.args) } : question,
-            withdraw.signal,
-          ));
+        : this.queue.ask(this.o.redact ? queuedQuestion(question, this.o.redact) : question, withdraw.signal));
     } catch (err) {
       outcome = { approved: false, why: `approval failed: ${(err as Error).message}` };
     } finally {

@@ -397,4 +397,43 @@ describe('EnforcerTap: the approvals queue', () => {
     tap.close();
     store.close();
   });
+  it('says where redaction hid part of the arguments: the human approves what runs, not what the queue shows', () => {
+    const store = openStore(':memory:');
+    const redactor = new Redactor({ enabled: true });
+    const tap = new EnforcerTap({
+      policy: () => policyOf({ version: '1', default: 'deny', tools: { run: { action: 'require_approval' } } }),
+      limiter: new MemoryLimiter(),
+      store,
+      sessionId: 's',
+      clock: new SessionClock(),
+      shadow: false,
+      denyAs: 'result',
+      approvalTimeoutMs: 5000,
+      redact: (args) => redactor.value(args),
+      log: () => undefined,
+    });
+    const pump = new Pump({ taps: [tap], clock: () => 1000, write: () => undefined });
+    const ask = (id: number, args: object) =>
+      pump.receive(
+        'c2s',
+        Buffer.from(
+          JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'run', arguments: args } }) + '\n',
+        ),
+      );
+    // A header's value runs to the end of its line: what follows it is hidden from the human.
+    ask(1, { cmd: 'curl -H Cookie: x; rm -rf ~', steps: [{ api_key: 'k', n: 1 }], dir: '/tmp' });
+    ask(2, { cmd: 'ls' });
+    const [hiding, plain] = store.pendingApprovals(Date.now());
+    expect(hiding!.args).toEqual({
+      cmd: 'curl -H Cookie: [REDACTED]',
+      steps: [{ api_key: '[REDACTED]', n: 1 }],
+      dir: '/tmp',
+    });
+    expect(hiding!.reason).toBe(
+      'tools.run requires approval; redacted here, so not shown: /cmd, /steps/0/api_key (the call runs with their real values)',
+    );
+    expect(plain!.reason).toBe('tools.run requires approval');
+    tap.close();
+    store.close();
+  });
 });
