@@ -37,7 +37,16 @@ export class Frame {
   private textCache: string | undefined;
   private envelopeCache: Envelope | typeof INVALID | typeof COMPLEX | undefined;
   /** Set by taps for the taps after them, e.g. the recorder's `seq` for the enforcer's audit. */
-  readonly notes: { seq?: number; t?: number } = {};
+  readonly notes: {
+    seq?: number;
+    t?: number;
+    /**
+     * What the recorder stores for this frame instead of its text: a message a tap made with
+     * values the db must not hold (the gateway's approval question, which shows the call's real
+     * arguments to the human), written with them redacted.
+     */
+    recordAs?: unknown;
+  } = {};
 
   constructor(
     readonly dir: Direction,

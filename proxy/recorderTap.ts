@@ -43,7 +43,7 @@ export class RecorderTap implements Tap {
       this.unsettled.push(frame, this.log.raw(this.seq++, t, frame.dir, text));
       return undefined;
     }
-    const json = frame.json();
+    const json = frame.notes.recordAs ?? frame.json();
     if (json === NOT_JSON) {
       // Not a JSON-RPC message (a server printing to stdout): forwarded as is, kept as an event.
       if (!isBlank(text)) this.log.event(this.seq++, t, 'non-json', { dir: frame.dir, text: this.redactor.text(text) });
@@ -52,7 +52,8 @@ export class RecorderTap implements Tap {
     frame.notes.seq = this.seq;
     frame.notes.t = t;
     const { method, id } = messageFacts(json);
-    this.log.message(this.seq++, t, frame.dir, this.redactor.apply(text, json), method, id);
+    const stored = frame.notes.recordAs === undefined ? text : JSON.stringify(json);
+    this.log.message(this.seq++, t, frame.dir, this.redactor.apply(stored, json), method, id);
     return undefined;
   }
 

@@ -31,8 +31,11 @@ export class ElicitationAsker {
   private readonly asked = new Set<string>();
 
   constructor(
-    private readonly send: (message: unknown) => void,
+    /** `recordAs`: the message as the recording keeps it (the arguments redacted). */
+    private readonly send: (message: unknown, recordAs?: unknown) => void,
     private readonly timeoutMs: number,
+    /** What the recording may keep of a call's arguments (the recorder's redaction). */
+    private readonly redact?: (args: unknown) => unknown,
   ) {}
 
   static readonly ID_PREFIX = 'mcp-replay-approval-';
@@ -62,17 +65,20 @@ export class ElicitationAsker {
       };
       this.waiting.set(id, finish);
       withdrawn?.addEventListener('abort', onWithdraw);
-      this.send({
+      const question = (args: unknown) => ({
         jsonrpc: '2.0',
         id,
         method: 'elicitation/create',
         params: {
           mode: 'form',
           // Shown to the human who decides: nothing in it may hide or reorder what the call does.
-          message: `Allow the tool call ${visibleName(q.tool)} ${visible(JSON.stringify(q.args) ?? '{}')}? (${visible(q.reason)}; ${q.rule})`,
+          message: `Allow the tool call ${visibleName(q.tool)} ${visible(JSON.stringify(args) ?? '{}')}? (${visible(q.reason)}; ${q.rule})`,
           requestedSchema: { type: 'object', properties: {} },
         },
       });
+      // The human reads the real arguments; the recording gets them redacted as the call's own
+      // message is: in the question's text, escaped (`token\u000a`), a secret key can go unseen.
+      this.send(question(q.args), this.redact && question(this.redact(q.args)));
     });
   }
 

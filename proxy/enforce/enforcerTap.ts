@@ -490,7 +490,15 @@ export class EnforcerTap implements Tap {
     const e = caps.elicitation;
     // An empty elicitation capability means form mode (the SDK's reading too).
     this.elicitation = isRecord(e) && (Object.keys(e).length === 0 || isRecord(e.form));
-    if (this.elicitation) this.elicit = new ElicitationAsker((m) => ctx.send('s2c', m), this.o.approvalTimeoutMs);
+    if (this.elicitation) {
+      const send = (m: unknown, recordAs?: unknown) => {
+        if (recordAs === undefined) return ctx.send('s2c', m);
+        const frame = Frame.of('s2c', m, ctx.now());
+        frame.notes.recordAs = recordAs;
+        ctx.send('s2c', frame);
+      };
+      this.elicit = new ElicitationAsker(send, this.o.approvalTimeoutMs, this.o.redact);
+    }
   }
 
   /**

@@ -4,7 +4,7 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/store.js';
-import { cli, connect, denyByDefault, everything, lineEcho, tempDir } from './helpers.js';
+import { cli, closed, connect, denyByDefault, everything, lineEcho, tempDir } from './helpers.js';
 
 function gateway(server: string[], extra: string[] = []) {
   const dir = tempDir();
@@ -88,5 +88,33 @@ describe('enforce: require_approval', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('records the question it put through elicitation with the arguments redacted, whatever their keys hold', async () => {
+    const { db, args } = gateway([lineEcho]);
+    const client = new Client({ name: 'approver', version: '1' }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'decline', content: {} };
+    });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args,
+        env: { PATH: process.env.PATH ?? '' },
+        stderr: 'ignore',
+      }),
+    );
+    // Keys the question shows escaped (`token\u000a`): the escape once hid them from redaction.
+    const secrets = { 'token\n': 'S3CRET-A', 'api_key\u200b': 'S3CRET-B', password: 'S3CRET-C' };
+    const declined = await client.callTool({ name: 'echo', arguments: secrets });
+    expect(declined.isError).toBe(true);
+    expect(asked[0]).toContain('S3CRET-A'); // the human sees what the call holds
+    await client.close();
+    const { records } = await closed(db);
+    const stored = records.map((r) => JSON.stringify(r)).join('\n');
+    expect(stored).toContain('elicitation/create');
+    expect(stored).not.toMatch(/S3CRET/);
   });
 });
