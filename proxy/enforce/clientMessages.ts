@@ -18,6 +18,9 @@ export type ClientMessageCheck =
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A high surrogate without its low one, or a low one without its high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const isRequestId = (v: unknown): v is RequestId =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 
@@ -73,6 +76,16 @@ export function inspectClientMessage(msg: unknown): ClientMessageCheck {
   if (hasId && id === null) {
     // MCP: a request's id is a string or a number, never null. Its answer could not be matched.
     return { kind: 'reject', id: null, code: INVALID_REQUEST, message: 'a request id must be a string or a number' };
+  }
+  if (typeof id === 'string' && LONE_SURROGATE.test(id)) {
+    // `"\ud800"`: Go's encoding/json reads a lone surrogate as U+FFFD and answers under that id,
+    // which is not the one the gateway waits for (a tools/list answer would pass unfiltered).
+    return {
+      kind: 'reject',
+      id: null,
+      code: INVALID_REQUEST,
+      message: 'a request id must not hold a lone surrogate (a server may read it as another id)',
+    };
   }
   if (method !== 'tools/call') {
     if (!looksLikeToolsCall(method)) return { kind: 'other' };

@@ -67,6 +67,19 @@ describe('inspectClientMessage: what may reach the server', () => {
     }
   });
 
+  it('rejects a string id holding a lone surrogate: Go reads it as U+FFFD, and its answer (a tools/list) would pass unfiltered', () => {
+    for (const id of ['\ud800', 'a\udfff', '\udc00\ud800']) {
+      expect(inspectClientMessage(call(undefined, id, 'tools/list')), JSON.stringify(id)).toMatchObject({
+        kind: 'reject',
+        id: null,
+        code: -32600,
+        message: expect.stringMatching(/lone surrogate/),
+      });
+    }
+    // A pair is one character, read alike everywhere.
+    expect(inspectClientMessage(call(undefined, '\ud83d\ude00', 'tools/list'))).toEqual({ kind: 'other' });
+  });
+
   it('refuses variant spellings of the method that a lenient server might still route', () => {
     for (const method of [
       'Tools/Call',
