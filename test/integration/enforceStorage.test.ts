@@ -157,6 +157,8 @@ describe('enforce when its db is deleted under it', () => {
       expect(text(await ask(1, 'tools/call', { name: 'echo' }))).toMatch(/^tools\/call 1/);
       // Deleted (an agent with a file tool could): a gateway started now counts from nothing.
       for (const f of readdirSync(dir)) if (f.startsWith('gw.db') && !f.endsWith('.spool')) rmSync(join(dir, f));
+      // The gateway looks every 20 ms (pollMs), not at every call.
+      await new Promise((r) => setTimeout(r, 200));
       for (const [id, name] of [
         [2, 'echo'],
         [3, 'free'],
