@@ -20,6 +20,8 @@ export interface StdioProxyOptions {
   atomic?: (fn: () => void) => void;
   /** How long to wait, after the server exits, for the rest of its stdout. */
   drainMs?: number;
+  /** How long a server may take to exit after a forwarded signal before it is killed (SIGKILL). */
+  killAfterMs?: number;
 }
 
 export interface ProxyExit {
@@ -32,6 +34,13 @@ export interface ProxyExit {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/**
+ * A host that stops us waits about this long before it kills us (the MCP SDK's client: 2 s after
+ * SIGTERM, then SIGKILL): a server still running then is killed by us first, since the host's
+ * SIGKILL would stop only us and leave the server running, orphaned.
+ */
+const KILL_AFTER_MS = 1000;
+
 /** The server's stderr is recorded by lines; one without a newline is cut at this length. */
 const STDERR_LINE_MAX = 64 * 1024;
 
@@ -39,7 +48,7 @@ const STDERR_LINE_MAX = 64 * 1024;
  * Spawns the MCP server and pumps our stdin to its stdin and its stdout to our stdout through
  * the taps. Its stderr goes to ours (and to the taps as events). Resolves when the server has
  * exited and every message was passed on: the client closing stdin closes the server's stdin,
- * and SIGINT/SIGTERM/SIGHUP are forwarded to it.
+ * and SIGINT/SIGTERM/SIGHUP are forwarded to it (then SIGKILL if it outlives them).
  */
 export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const stdin = options.stdin ?? process.stdin;
@@ -105,8 +114,21 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   });
   child.stderr.on('end', () => recordStderr(decoder.end(), true));
 
+  // A second signal, or a server still running KILL_AFTER_MS after the first, is killed: a
+  // server that ignores SIGTERM would otherwise keep us (and the host's shutdown) waiting forever.
+  const running = () => child.exitCode === null && child.signalCode === null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = (why: string) => {
+    if (!running()) return;
+    stderr.write(`mcp-replay: ${why}; killed it (SIGKILL)\n`);
+    child.kill('SIGKILL');
+  };
   const forward = (signal: NodeJS.Signals) => () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (!running()) return;
+    if (killTimer) return kill(`the server was still running at a second signal (${signal})`);
+    child.kill(signal);
+    const ms = options.killAfterMs ?? KILL_AFTER_MS;
+    killTimer = setTimeout(() => kill(`the server did not exit within ${ms / 1000} s of ${signal}`), ms);
   };
   const handlers = FORWARDED_SIGNALS.map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
@@ -116,6 +138,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
     stdin.off('end', onEnd);
     stdin.pause();
     for (const [s, h] of handlers) process.off(s, h);
+    clearTimeout(killTimer);
   };
 
   return new Promise<ProxyExit>((resolve) => {

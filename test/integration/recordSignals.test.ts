@@ -1,7 +1,19 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, eventually, lineEcho, recorded, tempDir } from './helpers.js';
+import { cli, closed, connect, eventually, lineEcho, recordArgs, recorded, root, tempDir } from './helpers.js';
+
+const stubborn = join(root, 'test/fixtures/servers/stubborn.mjs');
+
+/** Whether process `pid` is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('record and signals', () => {
   it('forwards SIGTERM to the server and exits as it did (128 + 15), closing the session', async () => {
@@ -24,4 +36,35 @@ describe('record and signals', () => {
     expect(rec.info.exitCode).toBe(143);
     expect(rec.s2c).toHaveLength(1);
   });
+
+  it('kills a server that ignores SIGTERM (SIGKILL after a grace period) instead of waiting for it forever', async () => {
+    const db = join(tempDir(), 'rec.db');
+    const proc = spawn(process.execPath, recordArgs(db, [stubborn]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+    await new Promise((r) => proc.stdout.once('data', r));
+    const pid = Number(/stubborn pid (\d+)/.exec(err)?.[1]);
+    proc.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    expect(code).toBe(137);
+    expect(alive(pid)).toBe(false);
+    expect(err).toMatch(/^mcp-replay: the server did not exit within 1 s of SIGTERM; killed it \(SIGKILL\)$/m);
+    const rec = await closed(db);
+    expect(rec.records.at(-1)).toMatchObject({ type: 'event', event: 'exit', data: { code: null, signal: 'SIGKILL' } });
+    expect(rec.info.exitCode).toBe(137);
+  }, 15_000);
+
+  it('leaves no server running when an SDK client closes a proxy whose server ignores stdin closing and SIGTERM', async () => {
+    // The SDK's close: stdin closed, SIGTERM after 2 s, SIGKILL 2 s later. Its SIGKILL hits the
+    // proxy alone: unless the proxy killed the server first, the server runs on, orphaned.
+    const db = join(tempDir(), 'rec.db');
+    const { client, stderr } = await connect(process.execPath, recordArgs(db, [stubborn]));
+    const pid = Number(/stubborn pid (\d+)/.exec(stderr())?.[1]);
+    expect(alive(pid)).toBe(true);
+    await client.close();
+    await eventually(() => expect(alive(pid)).toBe(false));
+    const rec = await closed(db);
+    expect(rec.info.exitCode).toBe(137);
+  }, 15_000);
 });
