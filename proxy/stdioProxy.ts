@@ -56,7 +56,9 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const stderr = options.stderr ?? process.stderr;
   const { clock } = options;
 
-  const child = spawn(options.command, [...options.args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // In a process group of its own (detached): when the server has to be killed, so are the
+  // processes it started (`npx` → `sh` → node, a browser), which it can no longer stop.
+  const child = spawn(options.command, [...options.args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const pump = new Pump({
     taps: options.taps,
     clock: () => clock.micros(),
@@ -121,7 +123,11 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const kill = (why: string) => {
     if (!running()) return;
     stderr.write(`mcp-replay: ${why}; killed it (SIGKILL)\n`);
-    child.kill('SIGKILL');
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // no group of its own (Windows)
+    }
   };
   const forward = (signal: NodeJS.Signals) => () => {
     if (!running()) return;
