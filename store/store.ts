@@ -15,7 +15,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../engine/errors.js';
 import { ApprovalQueue, type Approval, type ApprovalRequest } from './approvalQueue.js';
@@ -169,10 +169,14 @@ export function openStore(file: string, options: OpenOptions = {}): Store {
       try {
         makeDirs(dirname(file));
       } catch (err) {
-        throw new InputError(
-          `${file}: cannot create its folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        );
+        const e = err as NodeJS.ErrnoException;
+        throw new InputError(`${file}: cannot create its folder${e.path ? ` ${e.path}` : ''}: ${errnoText(e)}`);
       }
+      // SQLite would say only "unable to open database file". Relative, the folder is named as
+      // the absolute one it is: a host may have started us anywhere (`/`).
+      const folder = resolve(dirname(file));
+      if (!mayWrite(folder))
+        throw new InputError(`${file}: cannot create it: ${folder} is not writable (${whyNotWritable(folder)})`);
     } else if (options.readOnly && !writable(file)) return openReadOnly(file);
   }
   // Several processes opening one new db at once (gateways started together) race to create it,
@@ -227,6 +231,28 @@ function writable(file: string): boolean {
     return true; // SQLite says what is wrong
   }
   return [real, dirname(real), `${real}-wal`, `${real}-shm`].every((f, i) => (i > 1 && !existsSync(f)) || mayWrite(f));
+}
+
+/** Why `access(W_OK)` refuses `path`, in words. */
+function whyNotWritable(path: string): string {
+  try {
+    accessSync(path, constants.W_OK);
+    return 'permission denied';
+  } catch (err) {
+    return errnoText(err as NodeJS.ErrnoException);
+  }
+}
+
+/** A file system error's code in words (what `ls` or `mkdir` would say). */
+function errnoText(err: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENOTDIR: 'a part of the path is a file, not a folder',
+  };
+  return (err.code && words[err.code]) ?? err.code ?? err.message;
 }
 
 function mayWrite(path: string): boolean {
