@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
-import { InputError } from '../engine/errors.js';
+import { InputError, noSuchFile } from '../engine/errors.js';
 import { parseJson, utf8Text } from '../engine/sourceLocation.js';
 import { defaultDbPath } from '../store/dbPath.js';
 import { openStore, type OpenOptions, type Store } from '../store/store.js';
@@ -84,7 +84,7 @@ export function readText(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
+      code === 'ENOENT' ? noSuchFile(file) : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
     throw new InputError(`${file}: cannot read: ${why}`);
   }
   const decoded = utf8Text(bytes);

@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+
 /**
  * Bad input from the user (a policy, a JSONL file, a session id, a flag): the CLI prints the
  * message as one line and exits 2. Its message already names the file and the line or JSON path.
@@ -15,4 +17,12 @@ export class Interrupted extends Error {
   constructor() {
     super('interrupted');
   }
+}
+
+/**
+ * "no such file", naming the folder a relative path was looked up in: a host (Claude Desktop,
+ * Cursor) may start us in `/`, where `--policy policy.json` names a file nobody meant.
+ */
+export function noSuchFile(file: string): string {
+  return isAbsolute(file) ? 'no such file' : `no such file (relative to the current folder ${process.cwd()})`;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { InputError } from '../engine/errors.js';
+import { InputError, noSuchFile } from '../engine/errors.js';
 import type { Store } from '../store/store.js';
 import { jsonlSource } from './jsonl.js';
 import type { SessionSource } from './source.js';
@@ -34,7 +34,7 @@ export function resolveSources(args: readonly string[], openDb: () => Store): Se
   return args.map((arg) => {
     let source: SessionSource;
     if (/\.jsonl$/i.test(arg) || (arg.includes('/') && existsSync(arg))) {
-      if (!existsSync(arg)) throw new InputError(`${arg}: no such file`);
+      if (!existsSync(arg)) throw new InputError(`${arg}: ${noSuchFile(arg)}`);
       source = jsonlSource(arg);
     } else source = dbSource(openDb(), arg);
     // The same session twice would replay each call twice, against budgets it shares with itself.

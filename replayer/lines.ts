@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { InputError } from '../engine/errors.js';
+import { InputError, noSuchFile } from '../engine/errors.js';
 
 /** Streams a text file's lines (1-based numbers) without loading it whole. */
 export function* readLines(file: string): Generator<{ line: number; text: string }> {
@@ -9,7 +9,7 @@ export function* readLines(file: string): Generator<{ line: number; text: string
     fd = openSync(file, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `no such file${file === '-' ? ' (stdin is /dev/stdin)' : ''}` : code;
+    const why = code === 'ENOENT' ? (file === '-' ? 'no such file (stdin is /dev/stdin)' : noSuchFile(file)) : code;
     throw new InputError(`${file}: cannot read: ${why ?? (err as Error).message}`);
   }
   if (fstatSync(fd).isDirectory()) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { compilePolicy, formatProblem, type Policy } from '../../engine/compilePolicy.js';
-import { InputError } from '../../engine/errors.js';
+import { InputError, noSuchFile } from '../../engine/errors.js';
 import { utf8Text } from '../../engine/sourceLocation.js';
 
 export interface PolicyWatcherOptions {
@@ -170,7 +170,7 @@ function readPolicyText(file: string): string | Error {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return new Error(
-      `${file}: cannot read${code === 'ENOENT' ? ': no such file' : `: ${code ?? (err as Error).message}`}`,
+      `${file}: cannot read: ${code === 'ENOENT' ? noSuchFile(file) : (code ?? (err as Error).message)}`,
     );
   }
   const decoded = utf8Text(bytes);
