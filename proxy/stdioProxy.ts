@@ -22,6 +22,8 @@ export interface StdioProxyOptions {
   drainMs?: number;
   /** How long a server may take to exit after a forwarded signal before it is killed (SIGKILL). */
   killAfterMs?: number;
+  /** A signal that came while the session was set up (holdEarlySignals): the server is not started. */
+  stoppedBy?: () => NodeJS.Signals | undefined;
 }
 
 export interface ProxyExit {
@@ -32,7 +34,7 @@ export interface ProxyExit {
   spawnError?: string;
 }
 
-const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * A host that stops us waits about this long before it kills us (the MCP SDK's client: 2 s after
@@ -55,6 +57,9 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const { clock } = options;
+
+  const early = options.stoppedBy?.();
+  if (early) return Promise.resolve(stoppedBeforeStart(early, options));
 
   // In a process group of its own (detached): when the server has to be killed, so are the
   // processes it started (`npx` → `sh` → node, a browser), which it can no longer stop.
@@ -195,6 +200,17 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
       }
     });
   });
+}
+
+/** The session of a proxy stopped before it started the server: an error event, then the end (128 + n). */
+function stoppedBeforeStart(signal: NodeJS.Signals, options: StdioProxyOptions): ProxyExit {
+  const { clock } = options;
+  const pump = new Pump({ taps: options.taps, clock: () => clock.micros(), atomic: options.atomic, write: () => {} });
+  const message = `stopped by ${signal} before the server was started`;
+  (options.stderr ?? process.stderr).write(`mcp-replay: ${message}\n`);
+  pump.event({ kind: 'error', message, t: clock.micros() });
+  pump.serverExited(null, signal);
+  return { code: 128 + (constants.signals[signal] ?? 0), signal };
 }
 
 function pauseUntilDrain(source: Readable, sink: Writable): void {

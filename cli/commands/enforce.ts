@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { parseWindow } from '../../engine/window.js';
 import { EnforcerTap } from '../../proxy/enforce/enforcerTap.js';
+import { holdEarlySignals } from '../../proxy/earlySignals.js';
 import { PolicyWatcher } from '../../proxy/enforce/policyWatcher.js';
 import type { DenyAs } from '../../proxy/enforce/responses.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
@@ -103,6 +104,8 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
   let gateway: EnforcerTap | undefined;
   const watcher = PolicyWatcher.open(opts.policy, { onReload: () => gateway?.policyReloaded() });
   const db = lazyStore(opts, { live: true });
+  // From the session's start: a signal before the proxy forwards it must not leave it endless.
+  const early = holdEarlySignals();
   try {
     const store = db.get();
     const clock = new SessionClock();
@@ -161,11 +164,14 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         fn();
         if (!opts.shadow) log?.assertKept();
       });
-    const exit = await runStdioProxy({ command, args, clock, taps, atomic });
+    const running = runStdioProxy({ command, args, clock, taps, atomic, stoppedBy: early.first });
+    early.release(); // the proxy forwards signals now
+    const exit = await running;
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     limiter.close();
     return exit.code;
   } finally {
+    early.release();
     watcher.close();
     db.close();
   }

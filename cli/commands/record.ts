@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
+import { holdEarlySignals } from '../../proxy/earlySignals.js';
 import { RecorderTap } from '../../proxy/recorderTap.js';
 import { SessionClock } from '../../proxy/sessionClock.js';
 import { prepareForTraffic } from '../../proxy/prepareForTraffic.js';
@@ -77,6 +78,8 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   const id = ulid(clock.startedAtMs);
   const redactor = new Redactor({ enabled: opts.redact !== false, extraKeys: opts.redact || [] });
   const recorder = new RecorderTap(store, id, redactor);
+  // From the session's start: a signal before the proxy forwards it must not leave it endless.
+  const early = holdEarlySignals();
   recorder.log.begin({
     id,
     name: opts.name,
@@ -87,10 +90,13 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
   try {
     prepareForTraffic();
-    const exit = await runStdioProxy({ command, args, clock, taps: [recorder] });
+    const running = runStdioProxy({ command, args, clock, taps: [recorder], stoppedBy: early.first });
+    early.release(); // the proxy forwards signals now
+    const exit = await running;
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);
     return exit.code;
   } finally {
+    early.release();
     db.close();
   }
 }

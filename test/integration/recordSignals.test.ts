@@ -1,7 +1,19 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, closed, connect, eventually, lineEcho, recordArgs, recorded, root, tempDir } from './helpers.js';
+import {
+  cli,
+  closed,
+  connect,
+  denyByDefault,
+  enforceArgs,
+  eventually,
+  lineEcho,
+  recordArgs,
+  recorded,
+  root,
+  tempDir,
+} from './helpers.js';
 
 const stubborn = join(root, 'test/fixtures/servers/stubborn.mjs');
 
@@ -85,4 +97,25 @@ describe('record and signals', () => {
     const rec = await closed(db);
     expect(rec.info.exitCode).toBe(137);
   }, 15_000);
+
+  it.each(['record', 'enforce'])(
+    '%s: a SIGTERM as the session starts (a host restarting it) ends the session, exit 143',
+    async (command) => {
+      // Signals came before the proxy forwarded them killed it outright: a session with no end.
+      const dir = tempDir();
+      const db = join(dir, 'rec.db');
+      const args =
+        command === 'record' ? recordArgs(db, [lineEcho]) : enforceArgs(denyByDefault(dir, {}), db, [lineEcho]);
+      const proc = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+      proc.stderr.on('data', (c: Buffer) => {
+        if (c.toString().includes('recording session')) proc.kill('SIGTERM');
+      });
+      const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+        proc.on('exit', (c, s) => r([c, s])),
+      );
+      expect({ code, signal }).toEqual({ code: 143, signal: null });
+      const rec = await closed(db);
+      expect(rec.info.exitCode).toBe(143);
+    },
+  );
 });
