@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from './runCli.js';
@@ -33,4 +34,23 @@ describe('a relative path that names no file', () => {
     expect(r.stderr).toContain(`mcp-replay: ${file}: `);
     expect(r.stderr).toMatch(new RegExp(`: no such file \\(relative to the current folder ${cwd}\\)\\n$`));
   });
+});
+
+describe('a $HOME that is empty or relative', () => {
+  it.each(['', 'home'])(
+    'HOME=%j: the default db is in the home folder the system knows, not the current folder',
+    (home) => {
+      const cwd = tempDir();
+      const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home };
+      // `sessions show` creates nothing, and names the db it read.
+      const r = spawnSync(process.execPath, [CLI, 'sessions', 'show', 'NO-SUCH-ID'], {
+        cwd,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const db = join(userInfo().homedir, '.local/share/mcp-replay/recordings.db');
+      expect(r.stderr).toBe(`mcp-replay: unknown session NO-SUCH-ID in ${db} (see 'mcp-replay sessions list')\n`);
+    },
+  );
 });
