@@ -43,6 +43,15 @@ export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 const KILL_AFTER_MS = 1000;
 
+/**
+ * MCP's stdio shutdown is the client's: it closes the server's stdin, then sends SIGTERM to a
+ * server that has not exited "within a reasonable time" (the SDK's client: 2 s). Ours closed our
+ * stdin: a server still running this long after answering everything then gets SIGTERM (and
+ * SIGKILL after KILL_AFTER_MS), since a host that only closes stdin does nothing more.
+ */
+const STOP_AFTER_EOF_MS = 2000;
+const EOF_CHECK_MS = 100;
+
 /** The server's stderr is recorded by lines; one without a newline is cut at this length. */
 const STDERR_LINE_MAX = 64 * 1024;
 
@@ -84,9 +93,21 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   child.stdin.on('error', () => {});
 
   const onData = (chunk: Buffer) => pump.receive('c2s', chunk);
+  let eofTimer: NodeJS.Timeout | undefined;
   const onEnd = () => {
     pump.end('c2s');
     child.stdin.end();
+    // Counted from the last answer owed: a call still running when stdin closed is not cut short.
+    let quietMs = 0;
+    eofTimer = setInterval(() => {
+      quietMs = pump.pendingCount > 0 ? 0 : quietMs + EOF_CHECK_MS;
+      if (quietMs < STOP_AFTER_EOF_MS || !running()) return;
+      clearInterval(eofTimer);
+      stderr.write(
+        `mcp-replay: the server did not exit within ${STOP_AFTER_EOF_MS / 1000} s of its stdin closing; sent it SIGTERM\n`,
+      );
+      stop('SIGTERM');
+    }, EOF_CHECK_MS);
   };
   stdin.on('data', onData);
   stdin.on('end', onEnd);
@@ -134,13 +155,14 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
       child.kill('SIGKILL'); // no group of its own (Windows)
     }
   };
-  const forward = (signal: NodeJS.Signals) => () => {
+  const stop = (signal: NodeJS.Signals) => {
     if (!running()) return;
     if (killTimer) return kill(`the server was still running at a second signal (${signal})`);
     child.kill(signal);
     const ms = options.killAfterMs ?? KILL_AFTER_MS;
     killTimer = setTimeout(() => kill(`the server did not exit within ${ms / 1000} s of ${signal}`), ms);
   };
+  const forward = (signal: NodeJS.Signals) => () => stop(signal);
   const handlers = FORWARDED_SIGNALS.map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
 
@@ -150,6 +172,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
     stdin.pause();
     for (const [s, h] of handlers) process.off(s, h);
     clearTimeout(killTimer);
+    clearInterval(eofTimer);
   };
 
   return new Promise<ProxyExit>((resolve) => {

@@ -98,6 +98,24 @@ describe('record and signals', () => {
     expect(rec.info.exitCode).toBe(137);
   }, 15_000);
 
+  it('stops a server that stays up after its client closed stdin and went (SIGTERM, then SIGKILL) instead of waiting forever', async () => {
+    // MCP's stdio shutdown is the client's: close stdin, SIGTERM a server that stays, then SIGKILL.
+    // A host that only closes stdin left the proxy, the server and an open session behind.
+    const db = join(tempDir(), 'rec.db');
+    const proc = spawn(process.execPath, recordArgs(db, [stubborn]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+    await new Promise((r) => proc.stdout.once('data', r));
+    const pid = Number(/stubborn pid (\d+)/.exec(err)?.[1]);
+    proc.stdin.end();
+    expect(await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)))).toBe(137);
+    expect(alive(pid)).toBe(false);
+    expect(err).toMatch(/^mcp-replay: the server did not exit within 2 s of its stdin closing; sent it SIGTERM$/m);
+    expect(err).toMatch(/stubborn: ignoring SIGTERM/);
+    expect((await closed(db)).info.exitCode).toBe(137);
+  }, 15_000);
+
   it.each(['record', 'enforce'])(
     '%s: a SIGTERM as the session starts (a host restarting it) ends the session, exit 143',
     async (command) => {
