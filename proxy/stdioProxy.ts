@@ -91,6 +91,8 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   // A client that went away (EPIPE) or a server that died (EPIPE on its stdin) is not our failure.
   stdout.on('error', () => {});
   child.stdin.on('error', () => {});
+  // A host that closed our stderr (its log gone) loses the server's stderr, not the session.
+  stderr.on('error', () => {});
 
   const onData = (chunk: Buffer) => pump.receive('c2s', chunk);
   let eofTimer: NodeJS.Timeout | undefined;
@@ -137,7 +139,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   };
   child.stderr.on('data', (chunk: Buffer) => {
     // A host that does not read our stderr stalls the server's, as it would without us.
-    if (!stderr.write(chunk)) pauseUntilDrain(child.stderr, stderr);
+    if (!stderr.destroyed && !stderr.write(chunk)) pauseUntilDrain(child.stderr, stderr);
     recordStderr(decoder.write(chunk), false);
   });
   child.stderr.on('end', () => recordStderr(decoder.end(), true));
@@ -236,8 +238,13 @@ function stoppedBeforeStart(signal: NodeJS.Signals, options: StdioProxyOptions):
   return { code: 128 + (constants.signals[signal] ?? 0), signal };
 }
 
+/** Pauses `source` until `sink` drains, or is gone (a pipe its reader closed never drains). */
 function pauseUntilDrain(source: Readable, sink: Writable): void {
   if (source.isPaused()) return;
   source.pause();
-  sink.once('drain', () => source.resume());
+  const resume = () => {
+    sink.off('drain', resume).off('close', resume);
+    source.resume();
+  };
+  sink.on('drain', resume).on('close', resume);
 }
