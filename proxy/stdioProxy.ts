@@ -18,6 +18,8 @@ export interface StdioProxyOptions {
   stderr?: Writable;
   /** Runs each batch as one unit (see PumpOptions.atomic). */
   atomic?: (fn: () => void) => void;
+  /** The server's environment (default: ours). */
+  env?: NodeJS.ProcessEnv;
   /** How long to wait, after the server exits, for the rest of its stdout. */
   drainMs?: number;
   /** How long a server may take to exit after a forwarded signal before it is killed (SIGKILL). */
@@ -72,7 +74,11 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
 
   // In a process group of its own (detached): when the server has to be killed, so are the
   // processes it started (`npx` → `sh` → node, a browser), which it can no longer stop.
-  const child = spawn(options.command, [...options.args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(options.command, [...options.args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: options.env ?? process.env,
+  });
   const pump = new Pump({
     taps: options.taps,
     clock: () => clock.micros(),

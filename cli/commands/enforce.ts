@@ -16,6 +16,7 @@ import { ulid } from '../../recorder/ulid.js';
 import { SqliteLimiter } from '../../store/sqliteLimiter.js';
 import { grantId, lazyStore, withCommon } from '../common.js';
 import { exitWith, recordingOptions, type RecordOptions } from './record.js';
+import { serverEnv } from '../noColor.js';
 
 interface EnforceOptions extends RecordOptions {
   policy: string;
@@ -164,7 +165,7 @@ async function enforce(cmd: string[], opts: EnforceOptions): Promise<number> {
         fn();
         if (!opts.shadow) log?.assertKept();
       });
-    const running = runStdioProxy({ command, args, clock, taps, atomic, stoppedBy: early.first });
+    const running = runStdioProxy({ command, args, clock, taps, atomic, stoppedBy: early.first, env: serverEnv() });
     early.release(); // the proxy forwards signals now
     const exit = await running;
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);

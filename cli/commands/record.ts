@@ -9,6 +9,7 @@ import { runStdioProxy } from '../../proxy/stdioProxy.js';
 import { Redactor } from '../../recorder/redact.js';
 import { ulid } from '../../recorder/ulid.js';
 import { collect, lazyStore, withCommon } from '../common.js';
+import { serverEnv } from '../noColor.js';
 
 export interface RecordOptions {
   db?: string;
@@ -90,7 +91,7 @@ async function record(cmd: string[], opts: RecordOptions): Promise<number> {
   process.stderr.write(`mcp-replay: recording session ${id} to ${store.file}\n`);
   try {
     prepareForTraffic();
-    const running = runStdioProxy({ command, args, clock, taps: [recorder], stoppedBy: early.first });
+    const running = runStdioProxy({ command, args, clock, taps: [recorder], stoppedBy: early.first, env: serverEnv() });
     early.release(); // the proxy forwards signals now
     const exit = await running;
     if (exit.spawnError) process.stderr.write(`mcp-replay: ${exit.spawnError}\n`);

@@ -460,6 +460,13 @@ const db = new D(${JSON.stringify(db)}); db.exec('BEGIN EXCLUSIVE'); console.log
     }
   });
 
+  it('the server gets our environment as given: NO_COLOR stays, the FORCE_COLOR=0 it sets for our own TUIs does not', () => {
+    const server = 'console.error(JSON.stringify([process.env.NO_COLOR, process.env.FORCE_COLOR ?? null]))';
+    const r = runCli(['record', '--', process.execPath, '-e', server], { NO_COLOR: '1' }, '');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('["1",null]');
+  });
+
   it('has --help for every command', () => {
     // The built CLI answers --help (exit 0, usage on stdout)…
     for (const cmd of [[], ['replay']]) {
