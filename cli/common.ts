@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { compilePolicy, formatProblem, type Policy } from '../engine/compilePolicy.js';
 import { InputError, noSuchFile } from '../engine/errors.js';
@@ -114,4 +114,28 @@ export function loadPolicyFile(file: string): { policy: Policy; doc: unknown } {
   for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(file, w)}\n`);
   const parsed = parseJson(text);
   return { policy: result.policy, doc: parsed.ok ? parsed.value : undefined };
+}
+
+/**
+ * Why an output file must not be written, when it is the db or one of SQLite's files beside it:
+ * opening it for writing truncates every recording under SQLite (`-o recordings.db` typed for
+ * `.jsonl`). Compared by inode, so another path to the same file (a link, `./`, `..`) counts too.
+ */
+export function dbOutputClash(file: string, db: string): string | undefined {
+  const out = inode(file);
+  if (!out) return undefined;
+  for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}-journal`]) {
+    const id = inode(f);
+    if (id && id.dev === out.dev && id.ino === out.ino) return `it is the database ${db} (--db)`;
+  }
+  return undefined;
+}
+
+function inode(file: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? { dev: st.dev, ino: st.ino } : undefined;
+  } catch {
+    return undefined;
+  }
 }

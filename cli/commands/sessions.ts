@@ -6,7 +6,7 @@ import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
 import { DecisionsInOrder } from '../../replayer/liveDecisions.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
-import { lazyStore, withCommon, type CommonOptions } from '../common.js';
+import { dbOutputClash, lazyStore, openedDb, withCommon, type CommonOptions } from '../common.js';
 import { Output, toJson } from '../output.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 import { row, table, visible, visibleName } from '../../engine/visible.js';
@@ -306,6 +306,8 @@ function fileSize(file: string): number {
 
 /** Opens an output file up front, so a bad path is one line and exit 2, not a stream error. */
 function openForWriting(file: string): number {
+  const clash = dbOutputClash(file, openedDb()!);
+  if (clash) throw new InputError(`${file}: cannot write: ${clash}`);
   try {
     return openSync(file, 'w', 0o600);
   } catch (err) {

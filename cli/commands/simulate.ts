@@ -5,7 +5,16 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../engine/errors.js';
 import { resolveSources } from '../../replayer/dbSource.js';
 import type { SimPolicy, ToolSpec } from '../../simulator/index.js';
-import { collect, lazyStore, loadPolicyFile, readText, withCommon, type CommonOptions } from '../common.js';
+import { defaultDbPath } from '../../store/dbPath.js';
+import {
+  collect,
+  dbOutputClash,
+  lazyStore,
+  loadPolicyFile,
+  readText,
+  withCommon,
+  type CommonOptions,
+} from '../common.js';
 import { Output } from '../output.js';
 import { Progress, progressWanted } from '../progress.js';
 
@@ -76,6 +85,8 @@ export function registerSimulate(program: Command): void {
     // Before the run, not after it: a folder that is not there would lose the counterexample.
     if (opts.out !== undefined && !isDirectory(dirname(resolve(opts.out))))
       throw new InputError(`--out ${opts.out}: no such folder ${dirname(resolve(opts.out))}`);
+    const clash = opts.out === undefined ? undefined : dbOutputClash(opts.out, opts.db ?? defaultDbPath());
+    if (clash) throw new InputError(`--out ${opts.out}: ${clash}`);
     const policies: SimPolicy[] = opts.policy.map((file) => ({ name: file, ...loadPolicyFile(file) }));
     const db = lazyStore(opts, { readOnly: true });
     try {

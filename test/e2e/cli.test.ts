@@ -135,6 +135,26 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('sessions export -o onto the db itself (or its -wal) is refused: it truncated every recording', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    const size = statSync(db).size;
+    for (const out of [db, `${db}-wal`]) {
+      if (out !== db) writeFileSync(out, '');
+      expectBadInput(
+        runCli(['sessions', 'export', '--db', db, 'seed', '-o', out]),
+        new RegExp(`^mcp-replay: ${out}: cannot write: it is the database ${db} \\(--db\\)$`),
+      );
+    }
+    expect(statSync(db).size).toBe(size);
+    expect(runCli(['sessions', 'export', '--db', db, 'seed']).stdout).toBe(readFileSync(join(ROOT, SESSION), 'utf8'));
+    // The default db too, named by MCP_REPLAY_DB rather than --db.
+    expectBadInput(
+      runCli(['sessions', 'export', 'seed', '-o', db], { MCP_REPLAY_DB: db }),
+      /: cannot write: it is the database /,
+    );
+  });
+
   it('a folder given as a policy file says it is a folder', () => {
     const dir = tempDir();
     expectBadInput(runCli(['policy', 'check', dir]), new RegExp(`^mcp-replay: ${dir}: cannot read: is a directory$`));

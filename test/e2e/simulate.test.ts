@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,16 @@ describe('mcp-replay simulate (built CLI)', () => {
     const byTool = summary.byTool as Record<string, { calls: number; shares: Record<string, number> }>;
     expect(byTool.invoke_agent_runtime!.calls).toBeGreaterThan(0);
     expect(Object.keys(byTool.invoke_agent_runtime!.shares)).toEqual(['allow', 'deny', 'throttle', 'approval']);
+  });
+
+  it('--out onto the db is refused before the run (writing the counterexample truncated every recording)', () => {
+    const db = join(tmp, 'out.db');
+    expect(cli('sessions', 'import', '--db', db, 'fixtures/sessions/seed-15-calls.jsonl').code).toBe(0);
+    const size = statSync(db).size;
+    const r = cli('simulate', ...scenario('session-limit'), '--seed', '3', '--runs', '80', '--db', db, '--out', db);
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `mcp-replay: --out ${db}: it is the database ${db} (--db)\n`]);
+    expect(statSync(db).size).toBe(size);
+    expect(cli('sessions', 'list', '--json', '--db', db).stdout).toContain('"id":"seed-15-calls"');
   });
 
   it('--out writes the counterexample as JSONL that replay reproduces decision for decision (one file per session)', () => {
