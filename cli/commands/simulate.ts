@@ -85,6 +85,8 @@ export function registerSimulate(program: Command): void {
     // Before the run, not after it: a folder that is not there would lose the counterexample.
     if (opts.out !== undefined && !isDirectory(dirname(resolve(opts.out))))
       throw new InputError(`--out ${opts.out}: no such folder ${dirname(resolve(opts.out))}`);
+    if (opts.out !== undefined && isDirectory(opts.out))
+      throw new InputError(`--out ${opts.out}: is a directory (give a file name)`);
     const clash = opts.out === undefined ? undefined : dbOutputClash(opts.out, opts.db ?? defaultDbPath());
     if (clash) throw new InputError(`--out ${opts.out}: ${clash}`);
     const policies: SimPolicy[] = opts.policy.map((file) => ({ name: file, ...loadPolicyFile(file) }));
@@ -144,15 +146,17 @@ export function registerSimulate(program: Command): void {
         const cx = report.counterexamples[0];
         if (!cx) process.stderr.write(`simulate: no counterexample, ${opts.out} not written\n`);
         else {
+          let whole = true;
           const files = counterexampleSessions(cx).map((s, i) => {
             const file = i === 0 ? opts.out! : opts.out!.replace(/(\.jsonl)?$/i, `.${s.session}$1`);
             try {
               writeFileSync(file, s.lines.join('\n') + '\n');
             } catch (err) {
               // The violation stands (exit 3); the file could not be written.
-              process.stderr.write(
-                `mcp-replay: --out ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
-              );
+              whole = false;
+              const code = (err as NodeJS.ErrnoException).code;
+              const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
+              process.stderr.write(`mcp-replay: --out ${file}: cannot write: ${why}\n`);
             }
             return file;
           });
@@ -160,9 +164,12 @@ export function registerSimulate(program: Command): void {
             opts.policy.length > 1
               ? `mcp-replay diff --policy ${opts.policy[0]} --policy ${opts.policy[1]}`
               : `mcp-replay replay --policy ${opts.policy[0]}`;
+          // A session missing would replay as another stream: no file list to replay then.
           process.stderr.write(
-            `simulate: wrote the ${cx.property} counterexample to ${files.join(', ')}; ` +
-              `see it again: ${again} ${files.join(' ')}\n`,
+            whole
+              ? `simulate: wrote the ${cx.property} counterexample to ${files.join(', ')}; ` +
+                  `see it again: ${again} ${files.join(' ')}\n`
+              : `simulate: the counterexample was not written whole (see above); it is printed on stdout\n`,
           );
         }
       }

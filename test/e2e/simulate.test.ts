@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,24 @@ describe('mcp-replay simulate (built CLI)', () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `mcp-replay: --out ${db}: it is the database ${db} (--db)\n`]);
     expect(statSync(db).size).toBe(size);
     expect(cli('sessions', 'list', '--json', '--db', db).stdout).toContain('"id":"seed-15-calls"');
+  });
+
+  it('--out a folder is refused before the run; a file it cannot write is not reported as written', () => {
+    const dir = mkdtempSync(join(tmp, 'outdir-'));
+    const r = cli('simulate', ...scenario('session-limit'), '--seed', '3', '--runs', '80', '--out', dir);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      `mcp-replay: --out ${dir}: is a directory (give a file name)\n`,
+    ]);
+    // The second session's file beside it cannot be written (a folder has its name).
+    const out = join(dir, 'cx.jsonl');
+    mkdirSync(join(dir, 'cx.s2.jsonl'));
+    const half = cli('simulate', ...scenario('session-limit'), '--seed', '3', '--runs', '80', '--json', '--out', out);
+    expect(half.code).toBe(3);
+    expect(half.stderr).toContain(`mcp-replay: --out ${join(dir, 'cx.s2.jsonl')}: cannot write: is a directory\n`);
+    expect(half.stderr).not.toContain('simulate: wrote');
+    expect(half.stderr).toContain('simulate: the counterexample was not written whole');
   });
 
   it('--out writes the counterexample as JSONL that replay reproduces decision for decision (one file per session)', () => {
