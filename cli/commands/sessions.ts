@@ -312,7 +312,12 @@ function openForWriting(file: string): number {
     return openSync(file, 'w', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `no such folder ${dirname(file)}` : (code ?? (err as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? `no such folder ${dirname(file)}`
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : (code ?? (err as Error).message);
     throw new InputError(`${file}: cannot write: ${why}`);
   }
 }

@@ -135,6 +135,16 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('sessions export -o onto a folder says it is a folder (it said EISDIR)', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    const dir = tempDir();
+    expectBadInput(
+      runCli(['sessions', 'export', '--db', db, 'seed', '-o', dir]),
+      new RegExp(`^mcp-replay: ${dir}: cannot write: is a directory$`),
+    );
+  });
+
   it('sessions export -o onto the db itself (or its -wal) is refused: it truncated every recording', () => {
     const db = join(tempDir(), 'x.db');
     runCli(['sessions', 'import', '--db', db, SESSION]);
