@@ -19,8 +19,11 @@ export function registerSessions(program: Command): void {
     try {
       const out = new Output();
       const list = db.get().listSessions();
-      if (opts.json) for (const s of list) out.json({ type: 'session', ...s });
-      else if (list.length === 0) process.stderr.write(`no sessions in ${db.get().file}\n`);
+      // `open`: its recorder runs (STATUS `open`), so `sessions rm` refuses it without --force.
+      if (opts.json) {
+        const live = db.get().liveSessions();
+        for (const s of list) out.json({ type: 'session', ...s, open: live.has(s.id) });
+      } else if (list.length === 0) process.stderr.write(`no sessions in ${db.get().file}\n`);
       else {
         // Ids and names come from imported files too: their controls show as escapes.
         const live = db.get().liveSessions();
@@ -77,7 +80,7 @@ export function registerSessions(program: Command): void {
       // alongside the calls (both in message order).
       enforced = new DecisionsInOrder(store.streamDecisions(info.id));
       if (opts.json) {
-        out.json({ type: 'session', ...info });
+        out.json({ type: 'session', ...info, open: store.liveSessions().has(info.id) });
         for (const x of exchanges) {
           out.json(exchangeJson(x, enforced.of(x.seq, x.id)));
           if (out.full) await out.drained();

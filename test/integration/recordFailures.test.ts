@@ -294,7 +294,18 @@ describe('the status of a session whose recorder was killed', () => {
         .split(/\s{2,}/)
         .at(-1);
     };
+    // --json says it too (a script picks the sessions `sessions rm` takes without --force).
+    const open = () => {
+      const id = recorded(db).info.id;
+      const list = spawnSync(process.execPath, [cli, 'sessions', 'list', '--json', '--db', db], { encoding: 'utf8' });
+      const show = spawnSync(process.execPath, [cli, 'sessions', 'show', '--json', '--db', db, id], {
+        encoding: 'utf8',
+      });
+      const first = (text: string) => (JSON.parse(text.split('\n')[0]!) as { open?: unknown }).open;
+      return [first(list.stdout), first(show.stdout)];
+    };
     expect(status()).toBe('open');
+    expect(open()).toEqual([true, true]);
     // A live session is not deleted from under its recorder (it dropped every later row, silently).
     const id = recorded(db).info.id;
     const rm = () => spawnSync(process.execPath, [cli, 'sessions', 'rm', '--db', db, id], { encoding: 'utf8' });
@@ -306,6 +317,7 @@ describe('the status of a session whose recorder was killed', () => {
     rec.proc.kill('SIGKILL');
     await rec.exited;
     expect(status()).toBe('no end');
+    expect(open()).toEqual([false, false]);
     const show = spawnSync(process.execPath, [cli, 'sessions', 'show', '--db', db, recorded(db).info.id], {
       encoding: 'utf8',
     });
