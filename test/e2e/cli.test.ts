@@ -125,6 +125,24 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('a JSONL file that is not UTF-8 is bad input naming its line and column (it replayed and imported U+FFFD)', () => {
+    const lines = readFileSync(join(ROOT, SESSION), 'utf8').split('\n');
+    // A Latin-1 é in the name of the first call's tool (Latin-1 bytes: that is one byte).
+    const n = lines.findIndex((l) => l.includes('"tools/call"'));
+    const at = lines[n]!.indexOf('"name":"') + '"name":"'.length + 3;
+    const bytes = Buffer.from(lines.join('\n'), 'latin1');
+    bytes[lines.slice(0, n).join('\n').length + 1 + at] = 0xe9;
+    const file = tempFile('latin1.jsonl', '');
+    writeFileSync(file, bytes);
+    const bad = new RegExp(
+      `^mcp-replay: ${file}:${n + 1}:${at + 1}: not UTF-8 text \\(byte 0xE9\\); save the file as UTF-8$`,
+    );
+    expectBadInput(runCli(['replay', '--policy', SEED, file]), bad);
+    const db = join(tempDir(), 'x.db');
+    expectBadInput(runCli(['sessions', 'import', '--db', db, file]), bad);
+    expect(existsSync(db) ? runCli(['sessions', 'list', '--json', '--db', db]).stdout : '').toBe('');
+  });
+
   it('sessions export -o into a folder that is not there names the folder', () => {
     const db = join(tempDir(), 'x.db');
     runCli(['sessions', 'import', '--db', db, SESSION]);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../engine/errors.js';
 import { readLines } from '../../replayer/lines.js';
 import { tempDir } from '../e2e/runCli.js';
 
@@ -28,5 +29,20 @@ describe('readLines', () => {
     const file = join(tempDir(), 'bom.jsonl');
     writeFileSync(file, '\uFEFF{"a":1}\r\n\uFEFF{"b":2}\n');
     expect([...readLines(file)].map((l) => l.text)).toEqual(['{"a":1}', '\uFEFF{"b":2}']);
+  });
+
+  it('refuses bytes that are not UTF-8 with their line and column (read leniently they became U+FFFD: another tool name)', () => {
+    const file = join(tempDir(), 'latin1.jsonl');
+    // A Latin-1 é in line 3, after a line split between two reads and a real U+FFFD (valid UTF-8).
+    const long = 'x'.repeat(MB + 3);
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from(`${long}\n\uFFFD ok\n{"name":"caf`), Buffer.from([0xe9]), Buffer.from('"}\n')]),
+    );
+    const read: string[] = [];
+    expect(() => {
+      for (const l of readLines(file)) read.push(l.text);
+    }).toThrow(new InputError(`${file}:3:13: not UTF-8 text (byte 0xE9); save the file as UTF-8`));
+    expect(read).toEqual([long, '\uFFFD ok']);
   });
 });
