@@ -36,7 +36,7 @@ export function resolveSources(args: readonly string[], openDb: () => Store): Se
     if (/\.jsonl$/i.test(arg) || (arg.includes('/') && existsSync(arg))) {
       if (!existsSync(arg)) throw new InputError(`${arg}: ${noSuchFile(arg)}`);
       source = jsonlSource(arg);
-    } else source = dbSource(openDb(), arg);
+    } else source = arg === '-' ? stdinAsSession(openDb()) : dbSource(openDb(), arg);
     // The same session twice would replay each call twice, against budgets it shares with itself.
     const first = seen.get(source.info.id);
     if (first !== undefined)
@@ -44,4 +44,14 @@ export function resolveSources(args: readonly string[], openDb: () => Store): Se
     seen.set(source.info.id, arg);
     return source;
   });
+}
+
+/** `-` is a session so named, if one is; else the user meant stdin (as `sessions import -` says). */
+function stdinAsSession(store: Store): SessionSource {
+  try {
+    return dbSource(store, '-');
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError('-: no such session or file (stdin is /dev/stdin)');
+    throw err;
+  }
 }

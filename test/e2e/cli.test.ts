@@ -102,6 +102,21 @@ describe('mcp-replay CLI (built)', () => {
       runCli(['sessions', 'import', '-'], {}, ''),
       /^mcp-replay: -: cannot read: no such file \(stdin is \/dev\/stdin\)$/,
     );
+    // replay, diff and simulate --from said 'unknown session -' (see 'mcp-replay sessions list').
+    const stdin = /^mcp-replay: -: no such session or file \(stdin is \/dev\/stdin\)$/;
+    expectBadInput(runCli(['replay', '--policy', SEED, '-'], {}, ''), stdin);
+    expectBadInput(runCli(['diff', '--policy', SEED, '--policy', SEED, '-'], {}, ''), stdin);
+    expectBadInput(runCli(['simulate', '--policy', SEED, '--from', '-'], {}, ''), stdin);
+    // A session named `-` is still that session.
+    const db = join(tempDir(), 'x.db');
+    runCli([
+      'sessions',
+      'import',
+      '--db',
+      db,
+      tempFile('-.jsonl', readFileSync(join(ROOT, SESSION), 'utf8').split('\n').slice(1).join('\n')),
+    ]);
+    expect(runCli(['replay', '-q', '--json', '--db', db, '--policy', SEED, '-']).code).toBe(0);
   });
 
   it('sessions rm --json says what it removed as a JSON line (SPEC §1: --json switches human output)', () => {
