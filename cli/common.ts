@@ -33,6 +33,14 @@ function dbFileArgument(value: string): string {
   return value;
 }
 
+/** `-o ""` / `--out ""` (an unset shell variable): export wrote to stdout, simulate failed after the run. */
+export function outputFileArgument(leaveOut: string) {
+  return (value: string): string => {
+    if (value === '') throw new InvalidArgumentError(`expects a file path (${leaveOut})`);
+    return value;
+  };
+}
+
 /** `--grant`: an empty identity would silently merge every grant's budget into one (replay: fall back to the recorded names). */
 export function grantId(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expects a non-empty id');

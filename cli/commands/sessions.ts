@@ -6,7 +6,7 @@ import { exchangesOf, type Exchange } from '../../replayer/exchanges.js';
 import { DecisionsInOrder } from '../../replayer/liveDecisions.js';
 import type { DecisionRecord } from '../../store/decisionLog.js';
 import { jsonlSource, recordToJsonl, sessionToJsonl } from '../../replayer/jsonl.js';
-import { dbOutputClash, lazyStore, openedDb, withCommon, type CommonOptions } from '../common.js';
+import { dbOutputClash, lazyStore, openedDb, outputFileArgument, withCommon, type CommonOptions } from '../common.js';
 import { Output, toJson } from '../output.js';
 import { measuredSources, Progress, progressWanted } from '../progress.js';
 import { row, table, visible, visibleName } from '../../engine/visible.js';
@@ -184,7 +184,7 @@ export function registerSessions(program: Command): void {
       .command('export')
       .description('write a session as JSONL (SPEC §4)')
       .argument('<id>', 'session id or unique prefix')
-      .option('-o, --output <file>', 'write to FILE instead of stdout'),
+      .option('-o, --output <file>', 'write to FILE instead of stdout', outputFileArgument('leave -o out for stdout')),
     { json: false },
   ).action(async (id: string, opts: CommonOptions & { output?: string }) => {
     const db = lazyStore(opts, { readOnly: true });

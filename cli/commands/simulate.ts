@@ -11,6 +11,7 @@ import {
   dbOutputClash,
   lazyStore,
   loadPolicyFile,
+  outputFileArgument,
   readText,
   withCommon,
   type CommonOptions,
@@ -65,6 +66,7 @@ export function registerSimulate(program: Command): void {
       .option(
         '--out <file>',
         'write the first counterexample as a JSONL session (one file per session) for replay/diff',
+        outputFileArgument('leave --out out to write none'),
       ),
   ).action(async (opts: SimulateCliOptions) => {
     // Loaded on use: fast-check and the SDK's schemas stay out of every other command's startup.

@@ -168,6 +168,18 @@ describe('mcp-replay CLI (built)', () => {
     );
   });
 
+  it('an empty -o / --out (an unset shell variable) is bad usage, not stdout or a bare ENOENT after the run', () => {
+    const db = join(tempDir(), 'x.db');
+    runCli(['sessions', 'import', '--db', db, SESSION]);
+    expectBadInput(
+      runCli(['sessions', 'export', '--db', db, 'seed', '-o', '']),
+      /^mcp-replay: option '-o, --output <file>' argument '' is invalid\. expects a file path \(leave -o out for stdout\)/,
+    );
+    const sim = runCli(['simulate', '--policy', SEED, '--runs', '5', '--seed', '1', '--out', '']);
+    expectBadInput(sim, /^mcp-replay: option '--out <file>' argument '' is invalid\. expects a file path/);
+    expect(sim.stdout).toBe('');
+  });
+
   it('sessions export -o onto a folder says it is a folder (it said EISDIR)', () => {
     const db = join(tempDir(), 'x.db');
     runCli(['sessions', 'import', '--db', db, SESSION]);
