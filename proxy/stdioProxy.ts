@@ -72,11 +72,11 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const early = options.stoppedBy?.();
   if (early) return Promise.resolve(stoppedBeforeStart(early, options));
 
-  // In a process group of its own (detached): when the server has to be killed, so are the
-  // processes it started (`npx` → `sh` → node, a browser), which it can no longer stop.
+  // Not `detached` (a process group of its own, which would let a kill reach what the server
+  // started): that is setsid(), which takes the server off the terminal and, with the kernel's
+  // autogroup scheduling, into a CPU share of its own — the proxy must not change either.
   const child = spawn(options.command, [...options.args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
     env: options.env ?? process.env,
   });
   const pump = new Pump({
@@ -157,11 +157,7 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<ProxyExit> {
   const kill = (why: string) => {
     if (!running()) return;
     stderr.write(`mcp-replay: ${why}; killed it (SIGKILL)\n`);
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL'); // no group of its own (Windows)
-    }
+    child.kill('SIGKILL');
   };
   const stop = (signal: NodeJS.Signals) => {
     if (!running()) return;
