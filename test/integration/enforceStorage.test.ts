@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,6 +17,25 @@ interface Reply {
  * the db stop growing past it, as on a full disk. Sends `n` calls of about 20 KB one at a time,
  * then a `ping`.
  */
+/** Writes one request line to the gateway and waits for its answer in `out()` (what it wrote so far). */
+async function request(
+  proc: ChildProcessWithoutNullStreams,
+  out: () => string,
+  id: number,
+  method: string,
+  params?: unknown,
+): Promise<Reply> {
+  proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+  const line = await eventually(() => {
+    const l = out()
+      .split('\n')
+      .find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`));
+    if (!l) throw new Error(`no answer to ${id}`);
+    return l;
+  });
+  return JSON.parse(line) as Reply;
+}
+
 async function enforceOnFullDisk(policy: string, db: string, n: number) {
   const args = [cli, 'enforce', '--policy', policy, '--db', db, '--', process.execPath, lineEcho];
   const proc = spawn('sh', ['-c', 'ulimit -f 512 && exec "$0" "$@"', process.execPath, ...args]);
@@ -25,15 +44,8 @@ async function enforceOnFullDisk(policy: string, db: string, n: number) {
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const replies = new Map<number, Reply>();
-  const ask = async (id: number, method: string, params?: unknown) => {
-    proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
-    const line = await eventually(() => {
-      const l = out.split('\n').find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`));
-      if (!l) throw new Error(`no answer to ${id}`);
-      return l;
-    });
-    replies.set(id, JSON.parse(line) as Reply);
-  };
+  const ask = async (id: number, method: string, params?: unknown) =>
+    void replies.set(id, await request(proc, () => out, id, method, params));
   const pad = 'p'.repeat(20_000);
   for (let id = 1; id <= n; id++) await ask(id, 'tools/call', { name: 'echo', arguments: { pad } });
   await ask(n + 1, 'ping');
@@ -144,15 +156,7 @@ describe('enforce when its db is deleted under it', () => {
       let out = '';
       proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr.resume();
-      const ask = async (id: number, method: string, params?: unknown) => {
-        proc.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
-        const line = await eventually(() => {
-          const l = out.split('\n').find((x) => x.startsWith(`{"jsonrpc":"2.0","id":${id},`));
-          if (!l) throw new Error(`no answer to ${id}`);
-          return l;
-        });
-        return JSON.parse(line) as Reply;
-      };
+      const ask = (id: number, method: string, params?: unknown) => request(proc, () => out, id, method, params);
       const text = (r: Reply) => r.result?.content?.[0]?.text ?? r.error?.message;
       expect(text(await ask(1, 'tools/call', { name: 'echo' }))).toMatch(/^tools\/call 1/);
       // Deleted (an agent with a file tool could): a gateway started now counts from nothing.

@@ -27,6 +27,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** `record` in front of the stubborn server, once it has answered a ping: its stderr so far, the server's pid. */
+async function stubbornBehindRecord(db: string) {
+  const proc = spawn(process.execPath, recordArgs(db, [stubborn]), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  proc.stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+  await new Promise((r) => proc.stdout.once('data', r));
+  return { proc, err: () => err, pid: Number(/stubborn pid (\d+)/.exec(err)?.[1]) };
+}
+
 describe('record and signals', () => {
   it('forwards SIGTERM to the server and exits as it did (128 + 15), closing the session', async () => {
     const db = join(tempDir(), 'rec.db');
@@ -51,17 +61,12 @@ describe('record and signals', () => {
 
   it('kills a server that ignores SIGTERM (SIGKILL after a grace period) instead of waiting for it forever', async () => {
     const db = join(tempDir(), 'rec.db');
-    const proc = spawn(process.execPath, recordArgs(db, [stubborn]), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
-    await new Promise((r) => proc.stdout.once('data', r));
-    const pid = Number(/stubborn pid (\d+)/.exec(err)?.[1]);
+    const { proc, err, pid } = await stubbornBehindRecord(db);
     proc.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
     expect(code).toBe(137);
     expect(alive(pid)).toBe(false);
-    expect(err).toMatch(/^mcp-replay: the server did not exit within 1 s of SIGTERM; killed it \(SIGKILL\)$/m);
+    expect(err()).toMatch(/^mcp-replay: the server did not exit within 1 s of SIGTERM; killed it \(SIGKILL\)$/m);
     const rec = await closed(db);
     expect(rec.records.at(-1)).toMatchObject({ type: 'event', event: 'exit', data: { code: null, signal: 'SIGKILL' } });
     expect(rec.info.exitCode).toBe(137);
@@ -84,17 +89,12 @@ describe('record and signals', () => {
     // MCP's stdio shutdown is the client's: close stdin, SIGTERM a server that stays, then SIGKILL.
     // A host that only closes stdin left the proxy, the server and an open session behind.
     const db = join(tempDir(), 'rec.db');
-    const proc = spawn(process.execPath, recordArgs(db, [stubborn]), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
-    await new Promise((r) => proc.stdout.once('data', r));
-    const pid = Number(/stubborn pid (\d+)/.exec(err)?.[1]);
+    const { proc, err, pid } = await stubbornBehindRecord(db);
     proc.stdin.end();
     expect(await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)))).toBe(137);
     expect(alive(pid)).toBe(false);
-    expect(err).toMatch(/^mcp-replay: the server did not exit within 2 s of its stdin closing; sent it SIGTERM$/m);
-    expect(err).toMatch(/stubborn: ignoring SIGTERM/);
+    expect(err()).toMatch(/^mcp-replay: the server did not exit within 2 s of its stdin closing; sent it SIGTERM$/m);
+    expect(err()).toMatch(/stubborn: ignoring SIGTERM/);
     expect((await closed(db)).info.exitCode).toBe(137);
   }, 15_000);
 

@@ -362,11 +362,12 @@ describe('EnforcerTap: ids JSON.parse does not read exactly', () => {
 });
 
 describe('EnforcerTap: the approvals queue', () => {
-  it('stores the arguments of a call waiting for a human redacted; the call still goes out as sent', async () => {
+  /** A gateway whose policy holds every call of `tool` for approval, on the queue (no elicitation), redacting. */
+  const queueingTap = (tool: string) => {
     const store = openStore(':memory:');
     const redactor = new Redactor({ enabled: true });
     const tap = new EnforcerTap({
-      policy: () => policyOf({ version: '1', default: 'deny', tools: { deploy: { action: 'require_approval' } } }),
+      policy: () => policyOf({ version: '1', default: 'deny', tools: { [tool]: { action: 'require_approval' } } }),
       limiter: new MemoryLimiter(),
       store,
       sessionId: 's',
@@ -377,6 +378,11 @@ describe('EnforcerTap: the approvals queue', () => {
       redact: (args) => redactor.value(args),
       log: () => undefined,
     });
+    return { store, tap };
+  };
+
+  it('stores the arguments of a call waiting for a human redacted; the call still goes out as sent', async () => {
+    const { store, tap } = queueingTap('deploy');
     const sent: string[] = [];
     const pump = new Pump({
       taps: [tap],
@@ -398,20 +404,7 @@ describe('EnforcerTap: the approvals queue', () => {
     store.close();
   });
   it('says where redaction hid part of the arguments: the human approves what runs, not what the queue shows', () => {
-    const store = openStore(':memory:');
-    const redactor = new Redactor({ enabled: true });
-    const tap = new EnforcerTap({
-      policy: () => policyOf({ version: '1', default: 'deny', tools: { run: { action: 'require_approval' } } }),
-      limiter: new MemoryLimiter(),
-      store,
-      sessionId: 's',
-      clock: new SessionClock(),
-      shadow: false,
-      denyAs: 'result',
-      approvalTimeoutMs: 5000,
-      redact: (args) => redactor.value(args),
-      log: () => undefined,
-    });
+    const { store, tap } = queueingTap('run');
     const pump = new Pump({ taps: [tap], clock: () => 1000, write: () => undefined });
     const ask = (id: number, args: object) =>
       pump.receive(
