@@ -13,24 +13,30 @@ function gateway(server: string[], extra: string[] = []) {
   return { db, args: [cli, 'enforce', '--policy', file, '--db', db, ...extra, '--', process.execPath, ...server] };
 }
 
+/** An SDK client that declares elicitation, connected to `args`: it answers each question with `answer()`, and keeps what it was asked. */
+async function approver(args: string[], answer: () => 'accept' | 'decline') {
+  const client = new Client({ name: 'approver', version: '1' }, { capabilities: { elicitation: {} } });
+  const asked: string[] = [];
+  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    asked.push(req.params.message);
+    return { action: answer(), content: {} };
+  });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args,
+      env: { PATH: process.env.PATH ?? '' },
+      stderr: 'ignore',
+    }),
+  );
+  return { client, asked };
+}
+
 describe('enforce: require_approval', () => {
   it('asks through elicitation/create when the client can answer: accept forwards, decline denies', async () => {
     const { args } = gateway(everything);
-    const client = new Client({ name: 'approver', version: '1' }, { capabilities: { elicitation: {} } });
-    const asked: string[] = [];
     let answer: 'accept' | 'decline' = 'accept';
-    client.setRequestHandler(ElicitRequestSchema, async (req) => {
-      asked.push(req.params.message);
-      return { action: answer, content: {} };
-    });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args,
-        env: { PATH: process.env.PATH ?? '' },
-        stderr: 'ignore',
-      }),
-    );
+    const { client, asked } = await approver(args, () => answer);
     expect(await client.callTool({ name: 'echo', arguments: { message: 'approved' } })).toEqual({
       content: [{ type: 'text', text: 'Echo: approved' }],
     });
@@ -92,20 +98,7 @@ describe('enforce: require_approval', () => {
 
   it('records the question it put through elicitation with the arguments redacted, whatever their keys hold', async () => {
     const { db, args } = gateway([lineEcho]);
-    const client = new Client({ name: 'approver', version: '1' }, { capabilities: { elicitation: {} } });
-    const asked: string[] = [];
-    client.setRequestHandler(ElicitRequestSchema, async (req) => {
-      asked.push(req.params.message);
-      return { action: 'decline', content: {} };
-    });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args,
-        env: { PATH: process.env.PATH ?? '' },
-        stderr: 'ignore',
-      }),
-    );
+    const { client, asked } = await approver(args, () => 'decline');
     // Keys the question shows escaped (`token\u000a`): the escape once hid them from redaction.
     const secrets = { 'token\n': 'S3CRET-A', 'api_key\u200b': 'S3CRET-B', password: 'S3CRET-C' };
     const declined = await client.callTool({ name: 'echo', arguments: secrets });
